@@ -1,0 +1,59 @@
+import BotformCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Where output goes and how it looks: colour only on a TTY, never with `NO_COLOR` or `--no-color`.
+/// Only the requested artefact goes to stdout; diagnostics and progress go to stderr.
+public struct Terminal: Sendable {
+    public var colorOnStdout: Bool
+    public var colorOnStderr: Bool
+
+    public init(noColor: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let allowed = !noColor && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+        colorOnStdout = allowed && isatty(STDOUT_FILENO) == 1
+        colorOnStderr = allowed && isatty(STDERR_FILENO) == 1
+    }
+
+    public static var stdinIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
+
+    public func out(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    public func err(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    public enum Style: String, Sendable {
+        case red = "31"
+        case green = "32"
+        case yellow = "33"
+        case cyan = "36"
+        case bold = "1"
+        case dim = "2"
+    }
+
+    /// `text` in `style` when colour is on for that stream.
+    public func paint(_ text: String, _ style: Style, stderr: Bool = false) -> String {
+        (stderr ? colorOnStderr : colorOnStdout) ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
+    }
+
+    /// A diagnostic in the compiler's format, severity coloured on a TTY.
+    public func render(_ diagnostic: Diagnostic) -> String {
+        let severity: String
+        switch diagnostic.severity {
+        case .error: severity = paint("error:", .red, stderr: true)
+        case .warning: severity = paint("warning:", .yellow, stderr: true)
+        case .note: severity = paint("note:", .cyan, stderr: true)
+        }
+        let prefix = diagnostic.location.map { "\($0): " } ?? "botform: "
+        return "\(prefix)\(severity) \(diagnostic.message)"
+    }
+}

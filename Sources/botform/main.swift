@@ -1,0 +1,3 @@
+import BotformCLI
+
+await Botform.main()
