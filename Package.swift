@@ -36,12 +36,13 @@ let package = Package(
         .testTarget(
             name: "BotformConfigTests",
             dependencies: ["BotformConfig", "BotformCore"],
-            resources: [.copy("Fixtures")],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
+        // Runs the built `botform` executable as a user would; depending on it makes `swift test` build it.
         .testTarget(
             name: "BotformCLITests",
-            dependencies: ["BotformCore"],
+            dependencies: ["BotformCore", "botform"],
             swiftSettings: strict
         ),
     ]

@@ -57,7 +57,9 @@ public enum ConfigLoader {
                 return LoadedConfig(state: nil, diagnostics: diagnostics, files: [])
             }
         } else {
-            baseDirectory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+            baseDirectory =
+                (path as NSString).deletingLastPathComponent.isEmpty
+                ? "." : (path as NSString).deletingLastPathComponent
             paths = [path]
         }
         var sources: [ConfigSource] = []
@@ -118,16 +120,22 @@ struct FileDeclarations {
     var output: [Declaration] = []
     /// The `bots:` key, to locate file-wide bot errors.
     var botsKey: YAMLNode?
+    /// Set when the file could not be read as a mapping; what it declares is unknown.
+    var unreadable = false
 
     static func read(_ source: ConfigSource) -> FileDeclarations {
         let reader = ConfigReader(file: source.path)
         var declarations = FileDeclarations(reader: reader)
         guard let root = YAMLComposer.compose(source.bytes, file: source.path, diagnostics: &reader.diagnostics) else {
+            declarations.unreadable = reader.diagnostics.hasErrors
             return declarations
         }
         if root.isNull { return declarations }
         guard case .mapping = root.content else {
-            reader.error("expected a mapping of keys (version, providers, roles, bots, policy, output) at the top level, found \(root.kindDescription)", at: root)
+            declarations.unreadable = true
+            reader.error(
+                "expected a mapping of keys (version, providers, roles, bots, policy, output) at the top level, found \(root.kindDescription)",
+                at: root)
             return declarations
         }
         guard let fields = reader.fields(root, .root, what: "the configuration") else { return declarations }
@@ -135,7 +143,8 @@ struct FileDeclarations {
             if case .integer(let value)? = pair.value.scalarValue {
                 declarations.version = (value, pair.value)
             } else {
-                reader.typeError("expected the number 1 for \"version\", found \(pair.value.kindDescription)", at: pair.value)
+                reader.typeError(
+                    "expected the number 1 for \"version\", found \(pair.value.kindDescription)", at: pair.value)
                 declarations.version = (nil, pair.value)
             }
         }
@@ -151,10 +160,14 @@ struct FileDeclarations {
         declarations.bots = named("bots", what: "bot")
         declarations.botsKey = fields["bots"]?.key
         if let pair = fields["policy"], let policy = reader.fields(pair.value, .policy, what: "\"policy\"") {
-            declarations.policy = policy.values.map { Declaration(name: $0.key.scalarText ?? "", key: $0.key, value: $0.value, reader: reader) }
+            declarations.policy = policy.values.map {
+                Declaration(name: $0.key.scalarText ?? "", key: $0.key, value: $0.value, reader: reader)
+            }
         }
         if let pair = fields["output"], let output = reader.fields(pair.value, .output, what: "\"output\"") {
-            declarations.output = output.values.map { Declaration(name: $0.key.scalarText ?? "", key: $0.key, value: $0.value, reader: reader) }
+            declarations.output = output.values.map {
+                Declaration(name: $0.key.scalarText ?? "", key: $0.key, value: $0.value, reader: reader)
+            }
         }
         return declarations
     }

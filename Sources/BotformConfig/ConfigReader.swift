@@ -45,9 +45,10 @@ final class ConfigReader {
     /// another provider type, and missing required keys (at `owner`, the key that names the object).
     func fields(
         _ node: YAMLNode, _ object: SchemaObject, what: String, kind: ProviderKind? = nil, owner: YAMLNode? = nil
-    ) -> [String: YAMLNode.Pair]? {
+    ) -> Fields? {
         guard let pairs = mapping(node, what) else { return nil }
         var known: [String: YAMLNode.Pair] = [:]
+        var suggested: Set<String> = []
         let applicable = object.keys(for: kind)
         for pair in pairs {
             guard case .scalar(let key, _) = pair.key.content else { continue }
@@ -55,7 +56,8 @@ final class ConfigReader {
                 if let kind, !field.applies(to: kind) {
                     let owners = ProviderKind.allCases.filter { field.applies(to: $0) }.map(\.rawValue)
                     let noun = object.title == "credentials" ? "provider credentials" : "\(object.title)s"
-                    var message = "key \"\(key)\" does not apply to \(kind.rawValue) \(noun); it is for \(owners.joined(separator: " and ")) only"
+                    var message =
+                        "key \"\(key)\" does not apply to \(kind.rawValue) \(noun); it is for \(owners.joined(separator: " and ")) only"
                     if object.title == "bot", key == "role" { message += "; did you mean \"roles\"?" }
                     if object.title == "bot", key == "roles", kind == .foks {
                         message = "foks bots take a single \"role\" (owner, admin or member/N), not \"roles\""
@@ -65,22 +67,30 @@ final class ConfigReader {
                 }
                 known[key] = pair
             } else {
-                error("unknown key \"\(key)\" in \(what)\(unknownKeyHint(key, object: object, applicable: applicable))", at: pair.key)
+                error(
+                    "unknown key \"\(key)\" in \(what)\(unknownKeyHint(key, object: object, applicable: applicable))",
+                    at: pair.key)
+                if let suggestion = Suggestion.closest(to: key, in: applicable) { suggested.insert(suggestion) }
             }
         }
-        for field in object.fields where kind.map(field.requiredFor.contains) ?? (field.requiredFor == Set(ProviderKind.allCases)) {
-            if known[field.key] == nil, !pairs.contains(where: { $0.key.scalarText == field.key }) {
+        for field in object.fields
+        where kind.map(field.requiredFor.contains) ?? (field.requiredFor == Set(ProviderKind.allCases)) {
+            // A misspelled required key was reported as unknown with its fix; "missing" would repeat it.
+            if known[field.key] == nil, !suggested.contains(field.key),
+                !pairs.contains(where: { $0.key.scalarText == field.key })
+            {
                 error("\(what) is missing required key \"\(field.key)\"", at: owner ?? node)
             }
         }
-        return known
+        return Fields(known: known, suggested: suggested, written: pairs.count)
     }
 
     private func unknownKeyHint(_ key: String, object: SchemaObject, applicable: [String]) -> String {
         let secretWords = ["token", "password", "secret", "api_key", "apikey", "key", "email", "jwt"]
         if object.title == "credentials", secretWords.contains(key.lowercased()) {
             let base = key.lowercased() == "email" ? "email" : key.lowercased() == "password" ? "password" : "token"
-            return "; secrets never appear in configuration: name an environment variable (\(base)_env) or a file (\(base)_file)"
+            return
+                "; secrets never appear in configuration: name an environment variable (\(base)_env) or a file (\(base)_file)"
         }
         if object.title == "provider", secretWords.contains(key.lowercased()) {
             return "; secrets never appear in configuration: add \"credentials\" with token_env or token_file"
@@ -141,7 +151,9 @@ final class ConfigReader {
                 return nil
             }
         case .integer(let value)?:
-            error("expected a duration for \(what) such as \"\(value)d\"; a bare number has no unit (s, m, h, d, w, mo)", at: node)
+            error(
+                "expected a duration for \(what) such as \"\(value)d\"; a bare number has no unit (s, m, h, d, w, mo)",
+                at: node)
             return nil
         default:
             typeError("expected a duration for \(what) such as \"90d\", found \(node.kindDescription)", at: node)
@@ -167,9 +179,13 @@ final class ConfigReader {
         let valid = text.range(of: SchemaPattern.environmentVariable, options: .regularExpression) != nil
         guard valid else {
             if text.count > 40 || text.hasPrefix("eyJ") || text.contains(".") || text.contains("@") {
-                error("\(what) names an environment variable, not the value itself; put the secret in the environment and name the variable here", at: node)
+                error(
+                    "\(what) names an environment variable, not the value itself; put the secret in the environment and name the variable here",
+                    at: node)
             } else {
-                error("\"\(text)\" is not a valid environment variable name for \(what) (letters, digits and _, not starting with a digit)", at: node)
+                error(
+                    "\"\(text)\" is not a valid environment variable name for \(what) (letters, digits and _, not starting with a digit)",
+                    at: node)
             }
             return nil
         }
@@ -191,6 +207,22 @@ final class ConfigReader {
         }
         return result
     }
+}
+
+/// The recognised keys of a mapping, and what was learned about the others.
+struct Fields {
+    var known: [String: YAMLNode.Pair]
+    /// Keys suggested as fixes for unknown keys; a "missing" error for them would repeat the fix.
+    var suggested: Set<String>
+    /// How many keys were written, known or not.
+    var written: Int
+
+    subscript(key: String) -> YAMLNode.Pair? { known[key] }
+
+    var values: Dictionary<String, YAMLNode.Pair>.Values { known.values }
+
+    /// True when every written key was recognised.
+    var allKnown: Bool { known.count == written }
 }
 
 extension YAMLNode {

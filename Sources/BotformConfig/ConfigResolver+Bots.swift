@@ -23,8 +23,10 @@ extension ConfigResolver {
                     providerName = text
                 } else {
                     let hint = Suggestion.didYouMean(text, in: declaredProviders)
-                    let known = declaredProviders.isEmpty
-                        ? "; no providers are declared" : hint.isEmpty ? "; declared providers: \(declaredProviders.joined(separator: ", "))" : hint
+                    let known =
+                        declaredProviders.isEmpty
+                        ? "; no providers are declared"
+                        : hint.isEmpty ? "; declared providers: \(declaredProviders.joined(separator: ", "))" : hint
                     reader.error("unknown provider \"\(text)\" for \(what)\(known)", at: pair.value)
                 }
             }
@@ -33,12 +35,16 @@ extension ConfigResolver {
             providerName = declaredProviders[0]
         } else if declaredProviders.isEmpty {
             if !reportedNoProviders {
-                reader.error("\(what) has no provider to live in: no providers are declared; add one under \"providers\"", at: declaration.key)
+                reader.error(
+                    "\(what) has no provider to live in: no providers are declared; add one under \"providers\"",
+                    at: declaration.key)
                 reportedNoProviders = true
             }
             valid = false
         } else {
-            reader.error("\(what) must name its provider (one of: \(declaredProviders.joined(separator: ", ")))", at: declaration.key)
+            reader.error(
+                "\(what) must name its provider (one of: \(declaredProviders.joined(separator: ", ")))",
+                at: declaration.key)
             valid = false
         }
         let provider = providerName.flatMap { providers[$0] }
@@ -74,7 +80,9 @@ extension ConfigResolver {
             if let every = reader.duration(pair.value, "\"rotate_every\"") {
                 bot.rotateEvery = every
                 if every.seconds < 3_600 {
-                    reader.warning("rotate_every \(every) is shorter than an hour; nearly every apply will reset this secret", at: pair.value)
+                    reader.warning(
+                        "rotate_every \(every) is shorter than an hour; nearly every apply will reset this secret",
+                        at: pair.value)
                 }
             } else {
                 valid = false
@@ -93,14 +101,20 @@ extension ConfigResolver {
         }
         if kind == .sym {
             if let pair = fields["tokens"] {
-                if let tokens = readTokens(pair.value, reader: reader, what: what) { bot.tokens = tokens } else { valid = false }
+                if let tokens = readTokens(pair.value, reader: reader, what: what) {
+                    bot.tokens = tokens
+                } else {
+                    valid = false
+                }
             }
             if bot.tokens.isEmpty, valid {
-                reader.warning("sym \(what) declares no tokens; it will exist but hold no credential", at: declaration.key)
+                reader.warning(
+                    "sym \(what) declares no tokens; it will exist but hold no credential", at: declaration.key)
             }
         }
         if kind == .fyso, bot.effectivePermissions.isEmpty, valid {
-            reader.warning("\(what) has no permissions: it can identify but cannot read or write any entity", at: declaration.key)
+            reader.warning(
+                "\(what) has no permissions: it can identify but cannot read or write any entity", at: declaration.key)
         }
         return valid && provider != nil ? bot : nil
     }
@@ -130,7 +144,9 @@ extension ConfigResolver {
                 valid = false
                 continue
             }
-            guard let expiresPair = fields["expires_in"], let expiresIn = reader.duration(expiresPair.value, "\"expires_in\"") else {
+            guard let expiresPair = fields["expires_in"],
+                let expiresIn = reader.duration(expiresPair.value, "\"expires_in\"")
+            else {
                 valid = false
                 continue
             }
@@ -141,7 +157,9 @@ extension ConfigResolver {
                     continue
                 }
                 if value >= expiresIn {
-                    reader.error("renew_before \(value) must be shorter than expires_in \(expiresIn), or every run would re-issue the token", at: renewPair.value)
+                    reader.error(
+                        "renew_before \(value) must be shorter than expires_in \(expiresIn), or every run would re-issue the token",
+                        at: renewPair.value)
                     valid = false
                     continue
                 }
@@ -158,7 +176,9 @@ extension ConfigResolver {
             let reader = declaration.reader
             switch declaration.name {
             case "unmanaged":
-                if let value = reader.choice(declaration.value, "policy.unmanaged", allowed: UnmanagedPolicy.allCases.map(\.rawValue)) {
+                if let value = reader.choice(
+                    declaration.value, "policy.unmanaged", allowed: UnmanagedPolicy.allCases.map(\.rawValue))
+                {
                     policy.unmanaged = UnmanagedPolicy(rawValue: value) ?? .report
                 }
             case "max_destroy":
@@ -179,8 +199,12 @@ extension ConfigResolver {
             case "sealed":
                 guard let path = reader.nonEmptyString(declaration.value, "\"sealed\"") else { continue }
                 let resolved = resolvePath(path)
-                if let directory, isInside(resolved, directory: directory), ConfigLoader.isConfigFileName(lastComponent(resolved)) {
-                    reader.error("sealed file \"\(path)\" is inside the configuration directory and would be read as configuration; name it *.sealed.yaml or move it out", at: declaration.value)
+                if let directory, isInside(resolved, directory: directory),
+                    ConfigLoader.isConfigFileName(lastComponent(resolved))
+                {
+                    reader.error(
+                        "sealed file \"\(path)\" is inside the configuration directory and would be read as configuration; name it *.sealed.yaml or move it out",
+                        at: declaration.value)
                     continue
                 }
                 output.sealedPath = resolved
@@ -210,7 +234,8 @@ extension ConfigResolver {
             }
         }
         if output.sealedPath == nil, let declaration = recipientsNode, !output.recipients.isEmpty {
-            declaration.reader.warning("recipients are set but output.sealed is not, so nothing will be sealed", at: declaration.key)
+            declaration.reader.warning(
+                "recipients are set but output.sealed is not, so nothing will be sealed", at: declaration.key)
         }
         return output
     }
@@ -218,7 +243,7 @@ extension ConfigResolver {
     private func abbreviated(_ text: String) -> String {
         // An identity pasted by mistake is a secret: never echo it whole.
         if text.hasPrefix("AGE-SECRET-KEY-") { return "AGE-SECRET-KEY-1…" }
-        return text.count > 70 ? String(text.prefix(67)) + "…" : text
+        return text.count > 120 ? String(text.prefix(117)) + "…" : text
     }
 
     private func lastComponent(_ path: String) -> String {

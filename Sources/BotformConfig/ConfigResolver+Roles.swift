@@ -15,14 +15,18 @@ extension ConfigResolver {
         if let problem = Name.problem(withBotName: declaration.name) {
             reader.error("invalid role name \"\(declaration.name)\": \(problem)", at: declaration.key)
         }
-        guard let fields = reader.fields(declaration.value, .role, what: what, owner: declaration.key) else { return nil }
+        guard let fields = reader.fields(declaration.value, .role, what: what, owner: declaration.key) else {
+            return nil
+        }
         if let pair = fields["description"] { _ = reader.string(pair.value, "\"description\"") }
         var includes: [(String, YAMLNode)] = []
         if let pair = fields["include"] {
             includes = reader.nameList(pair.value, "\"include\" of \(what)", example: "[catalog-reader]") ?? []
         }
         let permissions = fields["permissions"].map { readPermissions($0.value, reader: reader, what: what) }
-        return RoleDraft(name: declaration.name, declaration: declaration, includes: includes, permissions: permissions ?? Permissions())
+        return RoleDraft(
+            name: declaration.name, declaration: declaration, includes: includes,
+            permissions: permissions ?? Permissions())
     }
 
     /// Entity permissions: a mapping of entity name to a list of CRUD actions. Invalid entries are
@@ -39,10 +43,14 @@ extension ConfigResolver {
             }
             if case .scalar(let text, _) = pair.value.content, !pair.value.isNull {
                 let hint = Action(rawValue: text) != nil ? " (write [\(text)])" : ""
-                reader.error("expected a list of actions for entity \"\(entity)\" (e.g. [read, update]), found \(pair.value.kindDescription)\(hint)", at: pair.value)
+                reader.error(
+                    "expected a list of actions for entity \"\(entity)\" (e.g. [read, update]), found \(pair.value.kindDescription)\(hint)",
+                    at: pair.value)
                 continue
             }
-            guard let items = reader.list(pair.value, "entity \"\(entity)\"", example: "[read, update]") else { continue }
+            guard let items = reader.list(pair.value, "entity \"\(entity)\"", example: "[read, update]") else {
+                continue
+            }
             if items.isEmpty {
                 reader.warning("entity \"\(entity)\" in \(what) lists no actions, so it grants nothing", at: pair.key)
                 continue
@@ -75,7 +83,8 @@ extension ConfigResolver {
         for role in roles.values {
             for include in role.includes where !known.contains(include.name) {
                 let hint = Suggestion.didYouMean(include.name, in: known.sorted())
-                role.declaration.reader.error("unknown role \"\(include.name)\" in \"include\" of role \"\(role.name)\"\(hint)", at: include.node)
+                role.declaration.reader.error(
+                    "unknown role \"\(include.name)\" in \"include\" of role \"\(role.name)\"\(hint)", at: include.node)
             }
         }
     }

@@ -67,12 +67,15 @@ struct ConfigResolver {
 
     private mutating func checkVersion() {
         let versions = files.compactMap(\.version)
-        if versions.isEmpty, let first = files.first {
-            diagnostics.error("missing required key \"version\"; add \"version: 1\" at the top", at: .start(of: first.reader.file))
+        // A file that could not be read may well have stated the version: do not add noise.
+        if versions.isEmpty, let first = files.first, !files.contains(where: \.unreadable) {
+            diagnostics.error(
+                "missing required key \"version\"; add \"version: 1\" at the top", at: .start(of: first.reader.file))
         }
         for file in files {
             guard let version = file.version, let value = version.value, value != 1 else { continue }
-            file.reader.error("unsupported configuration version \(value); this botform reads version 1", at: version.node)
+            file.reader.error(
+                "unsupported configuration version \(value); this botform reads version 1", at: version.node)
         }
     }
 
@@ -82,9 +85,12 @@ struct ConfigResolver {
         var result: [Declaration] = []
         for declaration in declarations {
             if let earlier = first[declaration.name] {
-                let place = earlier.reader.file == declaration.reader.file
+                let place =
+                    earlier.reader.file == declaration.reader.file
                     ? "line \(earlier.key.line)" : "\(earlier.location)"
-                declaration.reader.error("\(what) \"\(declaration.name)\" is defined twice; it is already defined at \(place)", at: declaration.key)
+                declaration.reader.error(
+                    "\(what) \"\(declaration.name)\" is defined twice; it is already defined at \(place)",
+                    at: declaration.key)
                 continue
             }
             first[declaration.name] = declaration
@@ -128,7 +134,9 @@ struct ConfigResolver {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
             scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty
         else {
-            reader.error("invalid url \"\(text)\" for \(what): expected an http(s) URL such as \"https://api.fyso.dev\", or \"embedded\"", at: node)
+            reader.error(
+                "invalid url \"\(text)\" for \(what): expected an http(s) URL such as \"https://api.fyso.dev\", or \"embedded\"",
+                at: node)
             return nil
         }
         if components.query != nil || components.fragment != nil {
@@ -137,33 +145,39 @@ struct ConfigResolver {
         }
         let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased())
         if scheme == "http", !loopback {
-            reader.warning("url \"\(text)\" uses plain http: credentials and issued secrets would cross the network unencrypted", at: node)
+            reader.warning(
+                "url \"\(text)\" uses plain http: credentials and issued secrets would cross the network unencrypted",
+                at: node)
         }
         return .url(text.hasSuffix("/") ? String(text.dropLast()) : text)
     }
 
-    private func readTimeout(_ fields: [String: YAMLNode.Pair], reader: ConfigReader) -> BotformDuration? {
+    private func readTimeout(_ fields: Fields, reader: ConfigReader) -> BotformDuration? {
         guard let pair = fields["timeout"] else { return BotformDuration(30, .seconds) }
         guard let timeout = reader.duration(pair.value, "\"timeout\"") else { return nil }
         if timeout.seconds > 600 {
-            reader.warning("timeout \(timeout) is longer than 10 minutes; a hung request would stall the run that long", at: pair.value)
+            reader.warning(
+                "timeout \(timeout) is longer than 10 minutes; a hung request would stall the run that long",
+                at: pair.value)
         }
         return timeout
     }
 
-    private func readFyso(_ fields: [String: YAMLNode.Pair], what: String, declaration: Declaration) -> FysoSettings? {
+    private func readFyso(_ fields: Fields, what: String, declaration: Declaration) -> FysoSettings? {
         let reader = declaration.reader
         let endpoint = fields["url"].flatMap { readEndpoint($0.value, reader: reader, what: what) }
         var tenant: String?
         if let pair = fields["tenant"] {
             tenant = reader.nonEmptyString(pair.value, "\"tenant\" of \(what)")
             if let slug = tenant, slug.range(of: "^[a-z0-9][a-z0-9_-]{0,99}$", options: .regularExpression) == nil {
-                reader.error("invalid tenant \"\(slug)\" for \(what): a tenant slug has lowercase letters, digits, hyphens and underscores", at: pair.value)
+                reader.error(
+                    "invalid tenant \"\(slug)\" for \(what): a tenant slug has lowercase letters, digits, hyphens and underscores",
+                    at: pair.value)
                 tenant = nil
             }
         } else if endpoint == .embedded {
             tenant = "sandbox"
-        } else if fields["url"] != nil {
+        } else if fields["url"] != nil, !fields.suggested.contains("tenant") {
             reader.error("\(what) is missing required key \"tenant\" (the Fyso tenant slug)", at: declaration.key)
         }
         var credentials: FysoCredentials?
@@ -171,8 +185,10 @@ struct ConfigResolver {
         if let pair = fields["credentials"] {
             credentials = readFysoCredentials(pair.value, what: what, reader: reader, owner: pair.key)
             credentialsValid = credentials != nil
-        } else if endpoint != nil, endpoint != .embedded {
-            reader.error("\(what) is missing required key \"credentials\" (e.g. credentials: {token_env: FYSO_TOKEN})", at: declaration.key)
+        } else if endpoint != nil, endpoint != .embedded, !fields.suggested.contains("credentials") {
+            reader.error(
+                "\(what) is missing required key \"credentials\" (e.g. credentials: {token_env: FYSO_TOKEN})",
+                at: declaration.key)
             credentialsValid = false
         }
         let timeout = readTimeout(fields, reader: reader)
@@ -181,7 +197,7 @@ struct ConfigResolver {
     }
 
     private func readSource(
-        _ fields: [String: YAMLNode.Pair], base: String, reader: ConfigReader, what: String
+        _ fields: Fields, base: String, reader: ConfigReader, what: String
     ) -> (source: CredentialSource?, valid: Bool) {
         let env = fields["\(base)_env"]
         let file = fields["\(base)_file"]
@@ -200,61 +216,75 @@ struct ConfigResolver {
         return (nil, true)
     }
 
-    private func readFysoCredentials(_ node: YAMLNode, what: String, reader: ConfigReader, owner: YAMLNode) -> FysoCredentials? {
+    private func readFysoCredentials(_ node: YAMLNode, what: String, reader: ConfigReader, owner: YAMLNode)
+        -> FysoCredentials?
+    {
         let context = "credentials of \(what)"
-        guard let fields = reader.fields(node, .credentials, what: context, kind: .fyso, owner: owner) else { return nil }
+        guard let fields = reader.fields(node, .credentials, what: context, kind: .fyso, owner: owner) else {
+            return nil
+        }
         // Unknown keys (a literal secret, a misspelling) were reported; "no token" would only repeat them.
-        let written = reader.mapping(node, context)?.count ?? 0
-        guard fields.count == written else { return nil }
+        guard fields.allKnown else { return nil }
         let token = readSource(fields, base: "token", reader: reader, what: context)
         let email = readSource(fields, base: "email", reader: reader, what: context)
         let password = readSource(fields, base: "password", reader: reader, what: context)
         var caller: FysoCaller?
         if let pair = fields["caller"] {
-            guard let value = reader.choice(pair.value, "caller", allowed: FysoCaller.allCases.map(\.rawValue)) else { return nil }
+            guard let value = reader.choice(pair.value, "caller", allowed: FysoCaller.allCases.map(\.rawValue)) else {
+                return nil
+            }
             caller = FysoCaller(rawValue: value)
         }
         guard token.valid, email.valid, password.valid else { return nil }
         if let tokenSource = token.source {
             if email.source != nil || password.source != nil {
-                reader.error("\(context) give both a token and a login; use either token_env/token_file or email and password", at: owner)
+                reader.error(
+                    "\(context) give both a token and a login; use either token_env/token_file or email and password",
+                    at: owner)
                 return nil
             }
             return .token(tokenSource, caller: caller)
         }
         switch (email.source, password.source) {
-        case let (email?, password?):
+        case (let email?, let password?):
             return .login(email: email, password: password, caller: caller ?? .admin)
         case (_?, nil):
             reader.error("\(context) have an email but no password; add password_env or password_file", at: owner)
         case (nil, _?):
             reader.error("\(context) have a password but no email; add email_env or email_file", at: owner)
         case (nil, nil):
-            reader.error("\(context) name no token and no login; add token_env (or email_env and password_env)", at: owner)
+            reader.error(
+                "\(context) name no token and no login; add token_env (or email_env and password_env)", at: owner)
         }
         return nil
     }
 
-    private func readSym(_ fields: [String: YAMLNode.Pair], what: String, declaration: Declaration) -> SymSettings? {
+    private func readSym(_ fields: Fields, what: String, declaration: Declaration) -> SymSettings? {
         let reader = declaration.reader
         var endpoint: ServiceEndpoint? = .url(SymSettings.defaultURL)
         if let pair = fields["url"] { endpoint = readEndpoint(pair.value, reader: reader, what: what) }
         var token: CredentialSource?
         var valid = true
         if let pair = fields["credentials"] {
-            if let credentials = reader.fields(pair.value, .credentials, what: "credentials of \(what)", kind: .sym, owner: pair.key) {
+            if let credentials = reader.fields(
+                pair.value, .credentials, what: "credentials of \(what)", kind: .sym, owner: pair.key)
+            {
                 let read = readSource(credentials, base: "token", reader: reader, what: "credentials of \(what)")
                 token = read.source
                 valid = read.valid
                 if read.valid, read.source == nil {
-                    reader.error("credentials of \(what) name no token; add token_env (e.g. SYM_JWT) or token_file", at: pair.key)
+                    reader.error(
+                        "credentials of \(what) name no token; add token_env (e.g. SYM_JWT) or token_file", at: pair.key
+                    )
                     valid = false
                 }
             } else {
                 valid = false
             }
-        } else if endpoint != .embedded, endpoint != nil {
-            reader.error("\(what) is missing required key \"credentials\" (e.g. credentials: {token_env: SYM_JWT})", at: declaration.key)
+        } else if endpoint != .embedded, endpoint != nil, !fields.suggested.contains("credentials") {
+            reader.error(
+                "\(what) is missing required key \"credentials\" (e.g. credentials: {token_env: SYM_JWT})",
+                at: declaration.key)
             valid = false
         }
         let timeout = readTimeout(fields, reader: reader)
@@ -262,11 +292,13 @@ struct ConfigResolver {
         return SymSettings(endpoint: endpoint, token: token, timeout: timeout)
     }
 
-    private func readFoks(_ fields: [String: YAMLNode.Pair], what: String, reader: ConfigReader) -> FoksSettings? {
+    private func readFoks(_ fields: Fields, what: String, reader: ConfigReader) -> FoksSettings? {
         var host: String?
         if let pair = fields["host"], let text = reader.nonEmptyString(pair.value, "\"host\" of \(what)") {
             if text.contains("://") || text.contains("/") || text.contains(" ") {
-                reader.error("invalid host \"\(text)\" for \(what): give a host name such as \"myorg.foks.app\", without a scheme or path", at: pair.value)
+                reader.error(
+                    "invalid host \"\(text)\" for \(what): give a host name such as \"myorg.foks.app\", without a scheme or path",
+                    at: pair.value)
             } else {
                 host = text
             }

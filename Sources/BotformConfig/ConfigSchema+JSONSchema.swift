@@ -13,9 +13,10 @@ extension SchemaObject {
     }
 
     func jsonSchema() -> JSONValue {
+        // Null is allowed wherever Botform reads an empty section (`bots:` with nothing under it).
         var members: [(String, JSONValue)] = [
             ("title", .string(title)),
-            ("type", .string("object")),
+            ("type", .array([.string("object"), .string("null")])),
             ("additionalProperties", .bool(false)),
             ("properties", .object(fields.map { ($0.key, $0.jsonSchema()) })),
         ]
@@ -82,13 +83,18 @@ extension SchemaType {
         case .recipient:
             return pattern(SchemaPattern.recipient)
         case .permissions:
+            // Duplicates are a warning in Botform, so the schema allows them.
             let actions = JSONValue.object([
-                ("type", .string("array")),
-                ("items", .object([("type", .string("string")), ("enum", .array(Action.allCases.map { .string($0.rawValue) }))])),
-                ("uniqueItems", .bool(true)),
+                ("type", .array([.string("array"), .string("null")])),
+                (
+                    "items",
+                    .object([
+                        ("type", .string("string")), ("enum", .array(Action.allCases.map { .string($0.rawValue) })),
+                    ])
+                ),
             ])
             return .object([
-                ("type", .string("object")),
+                ("type", .array([.string("object"), .string("null")])),
                 ("propertyNames", pattern(SchemaPattern.entity)),
                 ("additionalProperties", actions),
             ])
@@ -100,12 +106,12 @@ extension SchemaType {
                 keySchema = .object(members.filter { $0.0 != "type" })
             }
             return .object([
-                ("type", .string("object")),
+                ("type", .array([.string("object"), .string("null")])),
                 ("propertyNames", keySchema),
                 ("additionalProperties", value.jsonSchema()),
             ])
         case .list(let item):
-            return .object([("type", .string("array")), ("items", item.jsonSchema())])
+            return .object([("type", .array([.string("array"), .string("null")])), ("items", item.jsonSchema())])
         }
     }
 }

@@ -79,11 +79,18 @@ extension SchemaObject {
                 "token_env", .environmentVariable,
                 "Environment variable holding a bearer token: for fyso an admin or tenant-user JWT or a tenant developer token; for sym a bot or admin JWT.",
                 kinds: fysoOrSym),
-            SchemaField("token_file", .string(pattern: nil), "File holding the bearer token (trailing whitespace is trimmed).", kinds: fysoOrSym),
-            SchemaField("email_env", .environmentVariable, "Environment variable holding the login email (fyso).", kinds: [.fyso]),
+            SchemaField(
+                "token_file", .string(pattern: nil), "File holding the bearer token (trailing whitespace is trimmed).",
+                kinds: fysoOrSym),
+            SchemaField(
+                "email_env", .environmentVariable, "Environment variable holding the login email (fyso).",
+                kinds: [.fyso]),
             SchemaField("email_file", .string(pattern: nil), "File holding the login email (fyso).", kinds: [.fyso]),
-            SchemaField("password_env", .environmentVariable, "Environment variable holding the login password (fyso).", kinds: [.fyso]),
-            SchemaField("password_file", .string(pattern: nil), "File holding the login password (fyso).", kinds: [.fyso]),
+            SchemaField(
+                "password_env", .environmentVariable, "Environment variable holding the login password (fyso).",
+                kinds: [.fyso]),
+            SchemaField(
+                "password_file", .string(pattern: nil), "File holding the login password (fyso).", kinds: [.fyso]),
             SchemaField(
                 "caller", .enumeration(FysoCaller.allCases.map(\.rawValue)),
                 "Who Botform acts as on Fyso: admin (POST /api/auth/login; may reset secrets) or user (POST /api/auth/tenant/login; sees and manages only its own bots, and replaces instead of resetting). Default admin.",
@@ -93,7 +100,9 @@ extension SchemaObject {
     public static let provider = SchemaObject(
         title: "provider",
         fields: [
-            SchemaField("type", .enumeration(ProviderKind.allCases.map(\.rawValue)), "The service: fyso, sym or foks.", requiredFor: Set(ProviderKind.allCases)),
+            SchemaField(
+                "type", .enumeration(ProviderKind.allCases.map(\.rawValue)), "The service: fyso, sym or foks.",
+                requiredFor: Set(ProviderKind.allCases)),
             SchemaField(
                 "url", .string(pattern: nil),
                 "Base URL of the service (https://…), or `embedded` to run Botform's sandbox in-process with its state under .botform/ beside the configuration. fyso: required; sym: default https://api.symops.com/api/v1.",
@@ -102,39 +111,67 @@ extension SchemaObject {
                 "tenant", .string(pattern: nil),
                 "Fyso tenant slug: sent as tenantSlug by admin callers and as X-Tenant-ID on every tenant-scoped call. Required unless url is embedded (default: sandbox).",
                 kinds: [.fyso]),
-            SchemaField("credentials", .object(.credentials), "How Botform authenticates. Secrets are named by environment variable or file, never written here.", kinds: fysoOrSym),
+            SchemaField(
+                "credentials", .object(.credentials),
+                "How Botform authenticates. Secrets are named by environment variable or file, never written here.",
+                kinds: fysoOrSym),
             SchemaField("timeout", .duration, "Per-request timeout (default 30s).", kinds: fysoOrSym),
-            SchemaField("host", .string(pattern: nil), "FOKS server host name, e.g. myorg.foks.app.", kinds: [.foks], requiredFor: [.foks]),
-            SchemaField("binary", .string(pattern: nil), "The foks executable: a name looked up on PATH or a path (default foks).", kinds: [.foks]),
-            SchemaField("home", .string(pattern: nil), "Passed to foks as --home, to use an isolated agent state directory.", kinds: [.foks]),
+            SchemaField(
+                "host", .string(pattern: nil), "FOKS server host name, e.g. myorg.foks.app.", kinds: [.foks],
+                requiredFor: [.foks]),
+            SchemaField(
+                "binary", .string(pattern: nil),
+                "The foks executable: a name looked up on PATH or a path (default foks).", kinds: [.foks]),
+            SchemaField(
+                "home", .string(pattern: nil), "Passed to foks as --home, to use an isolated agent state directory.",
+                kinds: [.foks]),
         ])
 
     public static let role = SchemaObject(
         title: "role",
         fields: [
             SchemaField("description", .string(pattern: nil), "Free text for readers of the configuration."),
-            SchemaField("include", .list(.botName), "Roles whose permissions this role also grants (transitively; cycles are errors)."),
-            SchemaField("permissions", .permissions, "Entity permissions: entity name to a list of create, read, update, delete."),
+            SchemaField(
+                "include", .list(.botName),
+                "Roles whose permissions this role also grants (transitively; cycles are errors)."),
+            SchemaField(
+                "permissions", .permissions,
+                "Entity permissions: entity name to a list of create, read, update, delete."),
         ])
 
     public static let token = SchemaObject(
         title: "token",
         fields: [
-            SchemaField("expires_in", .duration, "Lifetime of each issued token, e.g. 90d. Required.", requiredFor: Set(ProviderKind.allCases)),
-            SchemaField("renew_before", .duration, "Issue a replacement when less than this remains (default: a third of expires_in)."),
+            SchemaField(
+                "expires_in", .duration, "Lifetime of each issued token, e.g. 90d. Required.",
+                requiredFor: Set(ProviderKind.allCases)),
+            SchemaField(
+                "renew_before", .duration,
+                "Issue a replacement when less than this remains (default: a third of expires_in)."),
         ])
 
     public static let bot = SchemaObject(
         title: "bot",
         fields: [
-            SchemaField("provider", .providerName, "The provider the bot lives in; optional when exactly one provider is declared."),
-            SchemaField("description", .string(pattern: nil), "Free text for readers of the configuration and the plan."),
+            SchemaField(
+                "provider", .providerName,
+                "The provider the bot lives in; optional when exactly one provider is declared."),
+            SchemaField(
+                "description", .string(pattern: nil), "Free text for readers of the configuration and the plan."),
             SchemaField("roles", .list(.botName), "Roles whose permissions the bot holds (fyso).", kinds: [.fyso]),
-            SchemaField("permissions", .permissions, "Permissions the bot holds beyond its roles (fyso).", kinds: [.fyso]),
-            SchemaField("rotate_every", .duration, "Rotate the secret when it is older than this, e.g. 90d (fyso, foks).", kinds: [.fyso, .foks]),
+            SchemaField(
+                "permissions", .permissions, "Permissions the bot holds beyond its roles (fyso).", kinds: [.fyso]),
+            SchemaField(
+                "rotate_every", .duration, "Rotate the secret when it is older than this, e.g. 90d (fyso, foks).",
+                kinds: [.fyso, .foks]),
             SchemaField("protect", .boolean, "Never revoke or replace this bot unless it is named in --allow-destroy."),
-            SchemaField("role", .foksRole, "FOKS role of the bot token: owner, admin or member/N (default owner, which can manage every key of the user).", kinds: [.foks]),
-            SchemaField("tokens", .map(key: .tokenLabel, value: .object(.token)), "Tokens the bot holds, by label (sym).", kinds: [.sym]),
+            SchemaField(
+                "role", .foksRole,
+                "FOKS role of the bot token: owner, admin or member/N (default owner, which can manage every key of the user).",
+                kinds: [.foks]),
+            SchemaField(
+                "tokens", .map(key: .tokenLabel, value: .object(.token)), "Tokens the bot holds, by label (sym).",
+                kinds: [.sym]),
         ])
 
     public static let policy = SchemaObject(
@@ -143,22 +180,31 @@ extension SchemaObject {
             SchemaField(
                 "unmanaged", .enumeration(UnmanagedPolicy.allCases.map(\.rawValue)),
                 "Bots on a service that Botform never created: report (default; shown as drift), revoke, or ignore."),
-            SchemaField("max_destroy", .integer(minimum: 0), "Apply refuses to revoke or replace more bots than this in one run without --allow-destroy."),
+            SchemaField(
+                "max_destroy", .integer(minimum: 0),
+                "Apply refuses to revoke or replace more bots than this in one run without --allow-destroy."),
         ])
 
     public static let output = SchemaObject(
         title: "output",
         fields: [
-            SchemaField("sealed", .string(pattern: nil), "The sealed file secrets are written to, relative to the configuration's directory."),
-            SchemaField("recipients", .list(.recipient), "age X25519 recipients (age1…) that can open the sealed file."),
-            SchemaField("recipients_file", .string(pattern: nil), "A file of recipients, one age1… per line; # starts a comment."),
+            SchemaField(
+                "sealed", .string(pattern: nil),
+                "The sealed file secrets are written to, relative to the configuration's directory."),
+            SchemaField(
+                "recipients", .list(.recipient), "age X25519 recipients (age1…) that can open the sealed file."),
+            SchemaField(
+                "recipients_file", .string(pattern: nil),
+                "A file of recipients, one age1… per line; # starts a comment."),
         ])
 
     public static let root = SchemaObject(
         title: "Botform configuration",
         fields: [
             SchemaField("version", .versionConstant(1), "Configuration language version. Must be 1."),
-            SchemaField("providers", .map(key: .providerName, value: .object(.provider)), "Services to manage bots in, by name."),
+            SchemaField(
+                "providers", .map(key: .providerName, value: .object(.provider)), "Services to manage bots in, by name."
+            ),
             SchemaField("roles", .map(key: .botName, value: .object(.role)), "Named permission bundles, by name."),
             SchemaField("bots", .map(key: .botName, value: .object(.bot)), "Bots, by name."),
             SchemaField("policy", .object(.policy), "Rules for unmanaged bots and destructive changes."),

@@ -35,9 +35,12 @@ struct ValidateCommand: ParsableCommand {
             if let state = loaded.state {
                 let suffix = warnings == 0 ? "" : " (\(count(warnings, "warning")))"
                 terminal.out(
-                    "\(terminal.paint("Configuration is valid:", .green)) \(count(state.providers.count, "provider")), \(count(state.roles.count, "role")), \(count(state.bots.count, "bot"))\(suffix).")
+                    "\(terminal.paint("Configuration is valid:", .green)) \(count(state.providers.count, "provider")), \(count(state.roles.count, "role")), \(count(state.bots.count, "bot"))\(suffix)."
+                )
             } else {
-                terminal.err("\(terminal.paint("Configuration is invalid:", .red, stderr: true)) \(count(errors, "error")), \(count(warnings, "warning")).")
+                terminal.err(
+                    "\(terminal.paint("Configuration is invalid:", .red, stderr: true)) \(count(errors, "error")), \(count(warnings, "warning"))."
+                )
             }
         }
         if loaded.state == nil { throw ExitStatus.failure.exitCode }

@@ -23,7 +23,8 @@ enum YAMLComposer {
             return nil
         }
         if let problem = utf8Problem(in: bytes) {
-            diagnostics.error(problem.message, at: SourceLocation(file: file, line: problem.line, column: problem.column))
+            diagnostics.error(
+                problem.message, at: SourceLocation(file: file, line: problem.line, column: problem.column))
             return nil
         }
         var composer = EventComposer(file: file)
@@ -58,7 +59,9 @@ enum YAMLComposer {
                     continue
                 }
                 if byte < 0x20 && byte != 0x09 && byte != 0x0D || byte == 0x7F {
-                    return ("file contains a control character (byte 0x\(hex(byte))); is it a binary file?", line, column)
+                    return (
+                        "file contains a control character (byte 0x\(hex(byte))); is it a binary file?", line, column
+                    )
                 }
             } else {
                 guard index + length <= bytes.count,
@@ -145,7 +148,8 @@ private struct EventComposer {
                 }
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
-                let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+                let text = String(
+                    decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
                 let style: YAMLNode.ScalarStyle
                 switch scalar.style {
                 case YAML_SINGLE_QUOTED_SCALAR_STYLE, YAML_DOUBLE_QUOTED_SCALAR_STYLE: style = .quoted
@@ -160,11 +164,15 @@ private struct EventComposer {
             case YAML_ALIAS_EVENT:
                 let name = event.data.alias.anchor.map { String(cString: $0) } ?? ""
                 guard let target = anchors[name] else {
-                    diagnostics.error("alias \"*\(name)\" names no anchor defined before it", at: SourceLocation(file: file, line: line, column: column))
+                    diagnostics.error(
+                        "alias \"*\(name)\" names no anchor defined before it",
+                        at: SourceLocation(file: file, line: line, column: column))
                     return nil
                 }
                 aliasExpansion = aliasExpansion &+ target.weight
-                if target.weight > YAMLComposer.maximumAliasExpansion || aliasExpansion > YAMLComposer.maximumAliasExpansion {
+                if target.weight > YAMLComposer.maximumAliasExpansion
+                    || aliasExpansion > YAMLComposer.maximumAliasExpansion
+                {
                     diagnostics.error(
                         "alias \"*\(name)\" makes the document expand to more than \(YAMLComposer.maximumAliasExpansion) nodes; refusing it (this is how a YAML alias bomb works); write the content out or use roles to share permissions",
                         at: SourceLocation(file: file, line: line, column: column))
@@ -223,7 +231,8 @@ private struct EventComposer {
                     frame.keys[text] = node
                 }
             } else {
-                diagnostics.error("a mapping key must be a plain string, not \(node.kindDescription)", at: node.location(in: file))
+                diagnostics.error(
+                    "a mapping key must be a plain string, not \(node.kindDescription)", at: node.location(in: file))
                 frame.skipNextValue = true
             }
         }
@@ -243,7 +252,8 @@ private struct EventComposer {
         {
             message = "invalid YAML: tabs cannot indent YAML; use spaces"
         }
-        diagnostics.error(message, at: SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1))
+        diagnostics.error(
+            message, at: SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1))
     }
 
     /// The character at a 0-based line and column, reading the input as UTF-8.

@@ -63,7 +63,7 @@ public struct Diagnostics: Sendable {
     public var sorted: [Diagnostic] {
         all.enumerated().sorted { lhs, rhs in
             switch (lhs.element.location, rhs.element.location) {
-            case let (l?, r?) where l != r: return l < r
+            case (let l?, let r?) where l != r: return l < r
             case (nil, _?): return false
             case (_?, nil): return true
             default: return lhs.offset < rhs.offset

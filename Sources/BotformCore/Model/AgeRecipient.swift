@@ -14,7 +14,9 @@ public struct AgeRecipient: Sendable, Hashable, Codable, CustomStringConvertible
     /// Parses an `age1…` string, explaining what is wrong when it is not a valid recipient.
     public static func parse(_ text: String) throws(RecipientError) -> AgeRecipient {
         if text.hasPrefix("AGE-SECRET-KEY-") {
-            throw RecipientError("this is a secret key (an identity), not a recipient; give its public key, which `botform keygen` and `age-keygen -y` print")
+            throw RecipientError(
+                "this is a secret key (an identity), not a recipient; give its public key, which `botform keygen` and `age-keygen -y` print"
+            )
         }
         if text.hasPrefix("ssh-") {
             throw RecipientError("ssh recipients are not supported; use an age X25519 recipient (age1…)")
@@ -27,6 +29,11 @@ public struct AgeRecipient: Sendable, Hashable, Codable, CustomStringConvertible
         }
         guard text == text.lowercased() else {
             throw RecipientError("an age recipient is written in lower case")
+        }
+        if decoded.hrp.hasPrefix("age1") {
+            throw RecipientError(
+                "age plugin recipients are not supported; use an X25519 recipient (age1…, from `botform keygen` or `age-keygen`)"
+            )
         }
         guard decoded.hrp == "age" else {
             throw RecipientError("an age X25519 recipient starts with \"age1\" (found \"\(decoded.hrp)1\")")

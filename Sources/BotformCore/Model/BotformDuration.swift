@@ -47,6 +47,7 @@ public struct BotformDuration: Sendable, Hashable, Comparable, Codable, CustomSt
     public enum ParseError: Error, Equatable, CustomStringConvertible {
         case empty
         case noUnit(String)
+        case fraction(String, suggestion: String?)
         case unknownUnit(String, suggestion: String?)
         case notPositive
         case tooLarge
@@ -58,8 +59,13 @@ public struct BotformDuration: Sendable, Hashable, Comparable, Codable, CustomSt
             case .noUnit(let number):
                 return "duration \"\(number)\" has no unit; write e.g. \"\(number)d\" (units: s, m, h, d, w, mo)"
             case .unknownUnit(let unit, let suggestion):
-                let hint = suggestion.map { "; did you mean \"\($0)\"?" } ?? " (units: s, m, h, d, w, mo; m is minutes, mo is 30 days)"
+                let hint =
+                    suggestion.map { "; did you mean \"\($0)\"?" }
+                    ?? " (units: s, m, h, d, w, mo; m is minutes, mo is 30 days)"
                 return "unknown duration unit \"\(unit)\"\(hint)"
+            case .fraction(let text, let suggestion):
+                let instead = suggestion.map { "; write e.g. \"\($0)\" instead of \"\(text)\"" } ?? ""
+                return "a duration is a whole number followed by a unit\(instead)"
             case .notPositive:
                 return "a duration must be greater than zero"
             case .tooLarge:
@@ -74,6 +80,22 @@ public struct BotformDuration: Sendable, Hashable, Comparable, Codable, CustomSt
         let unitText = String(text.dropFirst(digits.count))
         guard !digits.isEmpty else { throw .empty }
         guard !unitText.isEmpty else { throw .noUnit(String(digits)) }
+        if unitText.hasPrefix(".") {
+            let fractionDigits = unitText.dropFirst().prefix { ("0"..."9").contains($0) }
+            let unit = Unit(rawValue: String(unitText.dropFirst(1 + fractionDigits.count)))
+            let value = Double(digits + "." + fractionDigits)
+            var suggestion: String?
+            if let unit, let value {
+                // The largest smaller unit that expresses the value exactly: 1.5d is 36h.
+                suggestion =
+                    Unit.allCases.reversed().filter { $0.seconds < unit.seconds }.lazy.compactMap {
+                        smaller -> String? in
+                        let amount = value * Double(unit.seconds) / Double(smaller.seconds)
+                        return amount == amount.rounded() && amount >= 1 ? "\(Int64(amount))\(smaller.rawValue)" : nil
+                    }.first
+            }
+            throw .fraction(text, suggestion: suggestion)
+        }
         guard let unit = Unit(rawValue: unitText) else {
             let aliases: [String: String] = [
                 "sec": "s", "secs": "s", "second": "s", "seconds": "s",

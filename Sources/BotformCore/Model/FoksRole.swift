@@ -60,7 +60,8 @@ public enum FoksRole: Sendable, Hashable, Codable, CustomStringConvertible, Comp
         case "reader", "read", "readonly", "read-only":
             throw .notARole(text, hint: "FOKS has no reader role; use a low member level such as \"member/-1\"")
         case "n", "none", "∅":
-            throw .notARole(text, hint: "a bot with role none cannot be created; use \"member/N\", \"admin\" or \"owner\"")
+            throw .notARole(
+                text, hint: "a bot with role none cannot be created; use \"member/N\", \"admin\" or \"owner\"")
         default:
             break
         }

@@ -8,7 +8,9 @@ public enum Name {
             return "must be 3-50 characters long (it has \(scalars.count))"
         }
         if let bad = scalars.first(where: { !isLowerAlphanumeric($0) && $0 != "-" }) {
-            let shown = bad.properties.isWhitespace || bad.value < 0x20 ? "U+\(String(bad.value, radix: 16, uppercase: true))" : String(bad)
+            let shown =
+                bad.properties.isWhitespace || bad.value < 0x20
+                ? "U+\(String(bad.value, radix: 16, uppercase: true))" : String(bad)
             return "may contain only lowercase letters, digits and hyphens (found \"\(shown)\")"
         }
         if scalars.first == "-" || scalars.last == "-" {
@@ -39,7 +41,9 @@ public enum Name {
         if scalars.isEmpty || scalars.count > 64 {
             return "must be 1-64 characters long (it has \(scalars.count))"
         }
-        if let bad = scalars.first(where: { !(isLowerAlphanumeric($0) || ("A"..."Z").contains($0) || "-_. ".unicodeScalars.contains($0)) }) {
+        if let bad = scalars.first(where: {
+            !(isLowerAlphanumeric($0) || ("A"..."Z").contains($0) || "-_. ".unicodeScalars.contains($0))
+        }) {
             return "may contain only letters, digits, spaces, dots, hyphens and underscores (found \"\(bad)\")"
         }
         if scalars.first == " " || scalars.last == " " {
@@ -57,7 +61,9 @@ public enum Name {
         if scalars.isEmpty || scalars.count > 100 {
             return "must be 1-100 characters long"
         }
-        if let bad = scalars.first(where: { !(isLowerAlphanumeric($0) || ("A"..."Z").contains($0) || $0 == "-" || $0 == "_") }) {
+        if let bad = scalars.first(where: {
+            !(isLowerAlphanumeric($0) || ("A"..."Z").contains($0) || $0 == "-" || $0 == "_")
+        }) {
             return "may contain only letters, digits, hyphens and underscores (found \"\(bad)\")"
         }
         return nil

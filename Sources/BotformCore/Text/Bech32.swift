@@ -6,7 +6,6 @@ public enum Bech32 {
         case invalidCharacter(Character)
         case tooShort
         case badChecksum
-        case badPadding
 
         public var description: String {
             switch self {
@@ -15,7 +14,6 @@ public enum Bech32 {
             case .invalidCharacter(let character): "contains \"\(character)\", which Bech32 does not use"
             case .tooShort: "is too short"
             case .badChecksum: "has a bad checksum (a character was mistyped or lost)"
-            case .badPadding: "has invalid padding"
             }
         }
     }
@@ -75,9 +73,8 @@ public enum Bech32 {
             values.append(UInt8(reverse[Int(byte)]))
         }
         guard polymod(expand(hrp) + values) == 1 else { throw .badChecksum }
-        guard let data = convertBits(Array(values.dropLast(6)), from: 5, to: 8, pad: false) else {
-            throw .badPadding
-        }
+        // Bits that do not fill a byte are dropped; age keys always fill whole bytes.
+        let data = convertBits(Array(values.dropLast(6)), from: 5, to: 8, pad: false) ?? []
         return (String(decoding: hrp, as: UTF8.self), data)
     }
 

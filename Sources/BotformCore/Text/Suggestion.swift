@@ -4,6 +4,12 @@ public enum Suggestion {
     public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let target = Array(word.lowercased().unicodeScalars)
         guard !target.isEmpty, target.count <= 200 else { return nil }
+        // A truncated word ("adm", "prov") means the one candidate it starts.
+        let lowered = word.lowercased()
+        if target.count >= 3 {
+            let starts = candidates.filter { $0.lowercased().hasPrefix(lowered) && $0.lowercased() != lowered }
+            if starts.count == 1 { return starts[0] }
+        }
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
             let other = Array(candidate.lowercased().unicodeScalars)
