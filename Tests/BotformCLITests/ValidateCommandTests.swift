@@ -160,3 +160,21 @@ struct SchemaCommandTests {
         #expect(result.status == 0, "\(result)")
     }
 }
+
+@Suite("docs/botform.schema.json")
+struct CommittedSchemaTests {
+    @Test("the committed schema is what botform schema prints (run `botform schema > docs/botform.schema.json`)")
+    func upToDate() throws {
+        let committed = try String(
+            contentsOf: BotformProcess.packageRoot.appendingPathComponent("docs/botform.schema.json"), encoding: .utf8)
+        #expect(try BotformProcess.run(["schema"]).stdout == committed)
+    }
+
+    @Test("the quick-start example is valid")
+    func quickstart() throws {
+        let result = try BotformProcess.run([
+            "validate", BotformProcess.packageRoot.appendingPathComponent("examples/quickstart").path,
+        ])
+        #expect(result.status == 0, "\(result)")
+    }
+}
