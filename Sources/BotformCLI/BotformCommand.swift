@@ -11,7 +11,7 @@ public struct BotformCommand: AsyncParsableCommand {
             (--detailed-exitcode), 3 apply incomplete, 4 saved plan stale, 5 sealed file locked, 64 usage.
             """,
         version: BotformVersion.current,
-        subcommands: [ValidateCommand.self, SchemaCommand.self]
+        subcommands: [ValidateCommand.self, SchemaCommand.self, SandboxCommand.self]
     )
 
     public init() {}

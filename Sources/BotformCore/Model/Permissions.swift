@@ -41,7 +41,10 @@ public struct ActionSet: OptionSet, Sendable, Hashable {
 
 /// Entity permissions: entity name to the set of allowed actions. Values compare by content, so two
 /// spellings of the same grant (order, duplicates) are equal and never cause a replace.
-public struct Permissions: Sendable, Hashable {
+///
+/// Encoded as `{"entity": ["create", "read"]}` with actions in CRUD order; unknown actions are dropped
+/// when decoding.
+public struct Permissions: Sendable, Hashable, Codable {
     public private(set) var entities: [String: ActionSet]
 
     public init(_ entities: [String: ActionSet] = [:]) {
@@ -86,6 +89,21 @@ public struct Permissions: Sendable, Hashable {
             guard !added.isEmpty || !removed.isEmpty else { return nil }
             return PermissionChange(entity: entity, added: added, removed: removed)
         }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode([String: [String]].self)
+        self.init(raw.mapValues { ActionSet($0.compactMap(Action.init(rawValue:))) })
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(actionNames)
+    }
+
+    /// The `{entity: [actions]}` map in CRUD order.
+    public var actionNames: [String: [String]] {
+        entities.mapValues { $0.sorted.map(\.rawValue) }
     }
 
     /// A canonical text form, `entity:action,action;...` sorted, used for hashing and display.
