@@ -80,6 +80,16 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     private static func writeString(_ text: String, to output: inout String) {
         output += "\""
+        // Most strings need no escaping: append them whole. Lead bytes 0xC2 and 0xE2 may start C1
+        // controls or U+2028/U+2029, which take the careful path below.
+        let plain = text.utf8.allSatisfy {
+            $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 != 0x7F && $0 != 0xC2 && $0 != 0xE2
+        }
+        if plain {
+            output += text
+            output += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""

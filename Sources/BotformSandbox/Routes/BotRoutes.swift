@@ -239,44 +239,38 @@ extension SandboxService {
 
     // MARK: List
 
-    private struct BotWire: Encodable {
-        var id: String
-        var name: String
-        var tenantSlug: String
-        var isActive: Bool
-        var lastSeenAt: String?
-        var permissions: PermissionsWire
-        var createdAt: String
-
-        init(_ bot: BotIdentity, tenantSlug: String) {
-            id = bot.id
-            name = bot.name
-            self.tenantSlug = tenantSlug
-            isActive = bot.isActive
-            lastSeenAt = bot.lastSeenAt.map(Timestamp.string)
-            permissions = PermissionsWire(bot.permissions)
-            createdAt = Timestamp.string(bot.createdAt)
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(name, forKey: .name)
-            try container.encode(tenantSlug, forKey: .tenantSlug)
-            try container.encode(isActive, forKey: .isActive)
-            try container.encode(lastSeenAt, forKey: .lastSeenAt)
-            try container.encode(permissions, forKey: .permissions)
-            try container.encode(createdAt, forKey: .createdAt)
-        }
-
-        enum CodingKeys: String, CodingKey { case id, name, tenantSlug, isActive, lastSeenAt, permissions, createdAt }
+    /// A bot as `GET /api/auth/bots` shows it: never its secret.
+    private static func wire(_ bot: BotIdentity, tenantSlug: String) -> JSONValue {
+        .object([
+            ("id", .string(bot.id)),
+            ("name", .string(bot.name)),
+            ("tenantSlug", .string(tenantSlug)),
+            ("isActive", .bool(bot.isActive)),
+            ("lastSeenAt", bot.lastSeenAt.map { .string(Timestamp.string($0)) } ?? .null),
+            (
+                "permissions",
+                .object([
+                    (
+                        "entities",
+                        .object(
+                            bot.permissions.entityNames.map { entity in
+                                (
+                                    entity,
+                                    .array(bot.permissions.actions(for: entity).sorted.map { .string($0.rawValue) })
+                                )
+                            })
+                    )
+                ])
+            ),
+            ("createdAt", .string(Timestamp.string(bot.createdAt))),
+        ])
     }
 
     func listBots(_ request: Request, _ context: SandboxRequestContext) async throws -> Response {
         let caller = try await authenticate(request, context)
         try requireAdminOrUser(caller)
         let settings = self.settings
-        let bots: [BotWire] = try await store.read { state in
+        let bots: [JSONValue] = try await store.read { state in
             let header = try self.tenantContext(request, caller: caller, state: state)
             let visible: [BotIdentity]
             switch caller {
@@ -289,9 +283,9 @@ extension SandboxService {
                 visible = []
             }
             return visible.filter { settings.listIncludesRevoked || $0.isActive }
-                .map { BotWire($0, tenantSlug: state.tenants[$0.tenantID]?.slug ?? "") }
+                .map { Self.wire($0, tenantSlug: state.tenants[$0.tenantID]?.slug ?? "") }
         }
-        guard let pageSize = settings.botListPageSize else { return try JSONIO.envelope(bots) }
+        guard let pageSize = settings.botListPageSize else { return JSONIO.envelope(json: .array(bots)) }
         let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
         let start = min((page - 1) * pageSize, bots.count)
         let slice = Array(bots[start..<min(start + pageSize, bots.count)])
@@ -299,7 +293,7 @@ extension SandboxService {
         if start + pageSize < bots.count {
             headers[.link] = "<\(request.uri.path)?page=\(page + 1)>; rel=\"next\""
         }
-        return try JSONIO.envelope(slice, headers: headers)
+        return JSONIO.envelope(json: .array(slice), headers: headers)
     }
 
     // MARK: Revoke and reset
