@@ -26,9 +26,15 @@ let package = Package(
     ],
     targets: [
         .target(name: "BotformCore", swiftSettings: strict),
+        // Located YAML nodes from libyaml's event stream; shared by the configuration and the sealed file.
+        .target(
+            name: "BotformYAML",
+            dependencies: ["BotformCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .target(
             name: "BotformConfig",
-            dependencies: ["BotformCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["BotformCore", "BotformYAML"],
             swiftSettings: strict
         ),
         // The Fyso-compatible sandbox server. It shares no wire types with the providers: a client bug and

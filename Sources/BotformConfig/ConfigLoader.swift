@@ -1,4 +1,5 @@
 import BotformCore
+import BotformYAML
 import Foundation
 
 /// One configuration file's bytes and the path diagnostics name it by.

@@ -1,4 +1,5 @@
 import BotformCore
+import BotformYAML
 import Foundation
 
 /// Typed reads of YAML nodes for one file, each failure a located diagnostic.
@@ -223,11 +224,4 @@ struct Fields {
 
     /// True when every written key was recognised.
     var allKnown: Bool { known.count == written }
-}
-
-extension YAMLNode {
-    var scalarText: String? {
-        if case .scalar(let text, _) = content { return text }
-        return nil
-    }
 }

@@ -1,4 +1,5 @@
 import BotformCore
+import BotformYAML
 
 extension ConfigResolver {
     mutating func readBot(

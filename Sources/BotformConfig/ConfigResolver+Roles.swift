@@ -1,4 +1,5 @@
 import BotformCore
+import BotformYAML
 
 /// A role as read, before includes are resolved.
 struct RoleDraft {

@@ -1,4 +1,5 @@
 import BotformCore
+import BotformYAML
 import Foundation
 
 /// Merges the files' declarations and resolves them into a `DesiredState`: references, include cycles,

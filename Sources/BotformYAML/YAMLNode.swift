@@ -2,39 +2,39 @@ import BotformCore
 
 /// A YAML node with the position it was written at. Aliases share their anchor's storage, so a tree
 /// is cheap to build even when aliases repeat large subtrees; the composer bounds how much they expand.
-struct YAMLNode: Sendable {
-    enum ScalarStyle: Sendable {
+public struct YAMLNode: Sendable {
+    public enum ScalarStyle: Sendable {
         case plain
         case quoted
         case block
     }
 
-    struct Pair: Sendable {
-        var key: YAMLNode
-        var value: YAMLNode
+    public struct Pair: Sendable {
+        public var key: YAMLNode
+        public var value: YAMLNode
     }
 
-    enum Content: Sendable {
+    public enum Content: Sendable {
         case scalar(String, ScalarStyle)
         case sequence([YAMLNode])
         case mapping([Pair])
     }
 
-    var content: Content
+    public var content: Content
     /// 1-based line of the node's first character.
-    var line: Int
+    public var line: Int
     /// 1-based column of the node's first character.
-    var column: Int
+    public var column: Int
     /// For a mapping value, where its key is (1-based line and column).
-    var keyPosition: (line: Int, column: Int)?
+    public var keyPosition: (line: Int, column: Int)?
 
-    func location(in file: String) -> SourceLocation {
+    public func location(in file: String) -> SourceLocation {
         SourceLocation(file: file, line: line, column: column)
     }
 
     /// Where a problem with the value's type is reported: the value when it starts on its key's line,
     /// otherwise the key, because a block value or an empty one starts on a later line than its mistake.
-    func typeLocation(in file: String) -> SourceLocation {
+    public func typeLocation(in file: String) -> SourceLocation {
         if let key = keyPosition, key.line != line {
             return SourceLocation(file: file, line: key.line, column: key.column)
         }
@@ -44,14 +44,14 @@ struct YAMLNode: Sendable {
 
 /// What a scalar means under YAML 1.2's core schema, resolved by Botform rather than the YAML library
 /// so that `yes` stays a string and a quoted `"1"` is never a number.
-enum ScalarValue: Equatable {
+public enum ScalarValue: Equatable {
     case null
     case bool(Bool)
     case integer(Int)
     case float(Double)
     case string(String)
 
-    init(_ text: String, style: YAMLNode.ScalarStyle) {
+    public init(_ text: String, style: YAMLNode.ScalarStyle) {
         guard style == .plain else {
             self = .string(text)
             return
@@ -106,7 +106,7 @@ enum ScalarValue: Equatable {
     }
 
     /// How the value is named in a "found …" message.
-    var kindDescription: String {
+    public var kindDescription: String {
         switch self {
         case .null: "nothing (null)"
         case .bool(let value): "the boolean \(value)"
@@ -118,13 +118,13 @@ enum ScalarValue: Equatable {
 }
 
 extension YAMLNode {
-    var scalarValue: ScalarValue? {
+    public var scalarValue: ScalarValue? {
         if case .scalar(let text, let style) = content { return ScalarValue(text, style: style) }
         return nil
     }
 
     /// "a mapping", "a list", or the scalar's description, for type errors.
-    var kindDescription: String {
+    public var kindDescription: String {
         switch content {
         case .scalar(let text, let style): ScalarValue(text, style: style).kindDescription
         case .sequence: "a list"
@@ -132,5 +132,13 @@ extension YAMLNode {
         }
     }
 
-    var isNull: Bool { scalarValue == .null }
+    public var isNull: Bool { scalarValue == .null }
+}
+
+extension YAMLNode {
+    /// The text of a scalar node, or nil for a collection.
+    public var scalarText: String? {
+        if case .scalar(let text, _) = content { return text }
+        return nil
+    }
 }

@@ -7,15 +7,15 @@ import CYaml
 /// must be a located error that does not stop the other checks; aliases must be counted before anything
 /// expands them (an alias bomb composes in microseconds and then explodes when walked or hashed); and
 /// scalar typing must follow YAML 1.2, not YAML 1.1's `yes`/`no`.
-enum YAMLComposer {
+public enum YAMLComposer {
     /// Files larger than this are refused before parsing.
-    static let maximumFileSize = 64 << 20
+    public static let maximumFileSize = 64 << 20
     /// The most nodes that aliases may add to one document, summed over every alias use.
-    static let maximumAliasExpansion = 100_000
+    public static let maximumAliasExpansion = 100_000
 
     /// Composes the single document in `bytes`. Returns nil for an empty document or a fatal error
     /// (reported in `diagnostics`).
-    static func compose(_ bytes: [UInt8], file: String, diagnostics: inout Diagnostics) -> YAMLNode? {
+    public static func compose(_ bytes: [UInt8], file: String, diagnostics: inout Diagnostics) -> YAMLNode? {
         if bytes.count > maximumFileSize {
             diagnostics.error(
                 "file is \(bytes.count >> 20) MiB; configuration files are limited to \(maximumFileSize >> 20) MiB",
@@ -99,8 +99,8 @@ private struct EventComposer {
 
     private struct Frame {
         var isMapping: Bool
-        var line: Int
-        var column: Int
+        public var line: Int
+        public var column: Int
         var anchor: String?
         var items: [YAMLNode] = []
         var pairs: [YAMLNode.Pair] = []
