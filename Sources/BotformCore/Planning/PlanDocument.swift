@@ -1,0 +1,190 @@
+import Foundation
+
+/// The plan, versioned: what `plan --out` saves, what `show` and `apply` read back, and the one model
+/// every rendering (text, JSON, markdown) is derived from, so all formats state the same facts.
+public struct PlanDocument: Sendable, Hashable, Codable {
+    /// The version of this document's shape. A new field keeps it; a changed meaning bumps it.
+    public static let currentFormatVersion = "1.0"
+
+    public var formatVersion: String
+    public var botformVersion: String
+    public var createdAt: Date
+    public var configuration: ConfigurationRef
+    public var options: Options
+    public var providers: [ProviderSummary]
+    public var actions: [PlannedAction]
+    public var drift: [DriftItem]
+    /// Plan-wide guard messages (max_destroy), also attached to the actions they block.
+    public var guards: [ActionBlock]
+    public var summary: Summary
+    /// Per-address digests of what the plan was computed from (the service's view and Botform's
+    /// records); apply recomputes them to refuse a stale saved plan.
+    public var inputs: [String: String]
+
+    public struct ConfigurationRef: Sendable, Hashable, Codable {
+        public var path: String
+        public var sha256: String
+
+        public init(path: String, sha256: String) {
+            self.path = path
+            self.sha256 = sha256
+        }
+    }
+
+    public struct Options: Sendable, Hashable, Codable {
+        public var targets: [String]
+        public var rotate: [String]
+        public var allowDestroy: [String]
+
+        public init(targets: [String] = [], rotate: [String] = [], allowDestroy: [String] = []) {
+            self.targets = targets
+            self.rotate = rotate
+            self.allowDestroy = allowDestroy
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case targets, rotate
+            case allowDestroy = "allow_destroy"
+        }
+    }
+
+    public struct ProviderSummary: Sendable, Hashable, Codable {
+        public var name: String
+        public var type: String
+        public var endpoint: String
+        public var tenant: String?
+        public var caller: String
+        public var observedBots: Int
+        public var listCalls: Int
+
+        public init(
+            name: String, type: String, endpoint: String, tenant: String?, caller: String, observedBots: Int,
+            listCalls: Int
+        ) {
+            self.name = name
+            self.type = type
+            self.endpoint = endpoint
+            self.tenant = tenant
+            self.caller = caller
+            self.observedBots = observedBots
+            self.listCalls = listCalls
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, type, endpoint, tenant, caller
+            case observedBots = "observed_bots"
+            case listCalls = "list_calls"
+        }
+    }
+
+    public struct Summary: Sendable, Hashable, Codable {
+        public var register = 0
+        public var replace = 0
+        public var reset = 0
+        public var revoke = 0
+        public var adopt = 0
+        public var forget = 0
+        public var blocked = 0
+        public var drift = 0
+
+        public init() {}
+
+        public init(actions: [PlannedAction], drift: [DriftItem]) {
+            for action in actions {
+                switch action.action {
+                case .register: register += 1
+                case .replace: replace += 1
+                case .reset: reset += 1
+                case .revoke: revoke += 1
+                case .adopt: adopt += 1
+                case .forget: forget += 1
+                }
+                if action.blocked != nil { blocked += 1 }
+            }
+            self.drift = drift.count
+        }
+
+        /// Anything to apply (adopt and forget included: they change the sealed file).
+        public var hasChanges: Bool { register + replace + reset + revoke + adopt + forget > 0 }
+
+        /// `Plan: 1 to register, 1 to replace, 1 to reset, 0 to revoke.` (adopt and forget when present)
+        public var sentence: String {
+            var parts = [
+                "\(register) to register", "\(replace) to replace", "\(reset) to reset", "\(revoke) to revoke",
+            ]
+            if adopt > 0 { parts.append("\(adopt) to adopt") }
+            if forget > 0 { parts.append("\(forget) to forget") }
+            return "Plan: " + parts.joined(separator: ", ") + "."
+        }
+    }
+
+    public init(
+        createdAt: Date, configuration: ConfigurationRef, options: Options, providers: [ProviderSummary],
+        actions: [PlannedAction],
+        drift: [DriftItem], guards: [ActionBlock], inputs: [String: String]
+    ) {
+        formatVersion = Self.currentFormatVersion
+        botformVersion = BotformVersion.current
+        self.createdAt = createdAt
+        self.configuration = configuration
+        self.options = options
+        self.providers = providers
+        self.actions = actions
+        self.drift = drift
+        self.guards = guards
+        summary = Summary(actions: actions, drift: drift)
+        self.inputs = inputs
+    }
+
+    /// Whether any action is blocked (protect, max_destroy): apply refuses to start.
+    public var isBlocked: Bool { actions.contains { $0.blocked != nil } }
+
+    enum CodingKeys: String, CodingKey {
+        case configuration, options, providers, actions, drift, guards, summary, inputs
+        case formatVersion = "format_version"
+        case botformVersion = "botform_version"
+        case createdAt = "created_at"
+    }
+
+    // MARK: JSON
+
+    /// The document as JSON: stable (sorted keys, ISO-8601 times), for files and machines.
+    public func jsonData(pretty: Bool = true) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting =
+            pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
+    public enum ReadError: Error, CustomStringConvertible {
+        case notAPlan(String)
+        case unsupportedVersion(String)
+
+        public var description: String {
+            switch self {
+            case .notAPlan(let detail): "not a Botform plan file: \(detail)"
+            case .unsupportedVersion(let version):
+                "plan format \(version) is not supported by this botform (it reads \(PlanDocument.currentFormatVersion.prefix(1)).x); re-run plan"
+            }
+        }
+    }
+
+    /// Reads a saved plan, refusing other files and other major versions.
+    public static func read(_ data: Data) throws(ReadError) -> PlanDocument {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw .notAPlan("it is not a JSON object")
+        }
+        guard let version = object["format_version"] as? String else { throw .notAPlan("it has no format_version") }
+        guard version.split(separator: ".").first == currentFormatVersion.split(separator: ".").first else {
+            throw .unsupportedVersion(version)
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(PlanDocument.self, from: data)
+        } catch {
+            throw .notAPlan("\(error)")
+        }
+    }
+}

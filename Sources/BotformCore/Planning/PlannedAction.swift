@@ -1,0 +1,173 @@
+/// What a plan does to one bot, in Terraform's vocabulary.
+public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// `+`: create the bot; the service issues its secret.
+    case register
+    /// `-/+`: revoke the bot, then register it again (the service cannot change it in place).
+    case replace
+    /// `~`: issue a new secret for the bot (rotation).
+    case reset
+    /// `-`: revoke the bot.
+    case revoke
+    /// Start managing a bot that is already on the service (no call; its secret is not held).
+    case adopt
+    /// Drop a bot that no longer exists from the sealed file (no call).
+    case forget
+
+    /// Terraform's symbol; adopt and forget are said in words, as Terraform shows imports.
+    public var symbol: String {
+        switch self {
+        case .register: "+"
+        case .replace: "-/+"
+        case .reset: "~"
+        case .revoke: "-"
+        case .adopt: "="
+        case .forget: "x"
+        }
+    }
+
+    /// Revoking or replacing destroys a credential someone may be using.
+    public var isDestructive: Bool { self == .revoke || self == .replace }
+
+    /// Whether the action calls the service.
+    public var callsService: Bool { self != .adopt && self != .forget }
+}
+
+/// Why an action is planned: a stable machine code and a sentence for people.
+public struct ActionReason: Sendable, Hashable, Codable {
+    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
+        case notOnService = "not_on_service"
+        case revokedOutsideBotform = "revoked_outside_botform"
+        case missingOutsideBotform = "missing_outside_botform"
+        case registrationUnfinished = "registration_unfinished"
+        case removedFromConfiguration = "removed_from_configuration"
+        case unmanaged
+        case permissionsChanged = "permissions_changed"
+        case rotationDue = "rotation_due"
+        case rotationRequested = "rotation_requested"
+        case secretLost = "secret_lost"
+        case callerCannotReset = "caller_cannot_reset"
+        case existsUnmanaged = "exists_unmanaged"
+        case noLongerOnService = "no_longer_on_service"
+    }
+
+    public var code: Code
+    public var message: String
+    /// For `permissions_changed`: what changes, per entity.
+    public var changes: [PermissionChange]?
+    /// For `rotation_due`: the secret's age and the rotation period, in seconds.
+    public var ageSeconds: Int64?
+    public var rotateEverySeconds: Int64?
+
+    public init(
+        _ code: Code, _ message: String, changes: [PermissionChange]? = nil, ageSeconds: Int64? = nil,
+        rotateEverySeconds: Int64? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.changes = changes
+        self.ageSeconds = ageSeconds
+        self.rotateEverySeconds = rotateEverySeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code, message, changes
+        case ageSeconds = "age_seconds"
+        case rotateEverySeconds = "rotate_every_seconds"
+    }
+}
+
+/// Why a destructive action may not run yet.
+public struct ActionBlock: Sendable, Hashable, Codable {
+    public enum Code: String, Sendable, Hashable, Codable {
+        /// The bot has `protect: true`.
+        case protected
+        /// The plan destroys more than `policy.max_destroy` bots.
+        case maxDestroy = "max_destroy"
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// One action of a plan.
+public struct PlannedAction: Sendable, Hashable, Codable {
+    public var address: String
+    public var provider: String
+    public var bot: String
+    public var action: ActionKind
+    /// The existing bot acted on (revoke, replace, reset, adopt, forget).
+    public var botID: String?
+    /// The permissions the bot is registered with (register, replace) or holds.
+    public var permissions: Permissions?
+    /// The permissions the bot has on the service now (replace).
+    public var previousPermissions: Permissions?
+    public var reasons: [ActionReason]
+    public var blocked: ActionBlock?
+
+    public init(
+        address: String, provider: String, bot: String, action: ActionKind, botID: String? = nil,
+        permissions: Permissions? = nil,
+        previousPermissions: Permissions? = nil, reasons: [ActionReason], blocked: ActionBlock? = nil
+    ) {
+        self.address = address
+        self.provider = provider
+        self.bot = bot
+        self.action = action
+        self.botID = botID
+        self.permissions = permissions
+        self.previousPermissions = previousPermissions
+        self.reasons = reasons
+        self.blocked = blocked
+    }
+
+    /// The reasons as one sentence: `permissions changed: products +update`.
+    public var reasonText: String { reasons.map(\.message).joined(separator: "; ") }
+
+    enum CodingKeys: String, CodingKey {
+        case address, provider, bot, action, reasons, blocked, permissions
+        case botID = "bot_id"
+        case previousPermissions = "previous_permissions"
+    }
+}
+
+/// A difference between the service and Botform's records that Botform did not cause.
+public struct DriftItem: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// On the service, not declared and not created by Botform.
+        case unmanaged
+        /// Managed by Botform, revoked by someone else.
+        case revokedOutsideBotform = "revoked_outside_botform"
+        /// Managed by Botform, gone from the service.
+        case missingOutsideBotform = "missing_outside_botform"
+        /// Managed by Botform, its permissions changed by someone else.
+        case changedOutsideBotform = "changed_outside_botform"
+        /// Managed by Botform, replaced by another bot of the same name.
+        case replacedOutsideBotform = "replaced_outside_botform"
+    }
+
+    public var address: String
+    public var provider: String
+    public var bot: String
+    public var kind: Kind
+    public var botID: String?
+    public var message: String
+
+    public init(address: String, provider: String, bot: String, kind: Kind, botID: String?, message: String) {
+        self.address = address
+        self.provider = provider
+        self.bot = bot
+        self.kind = kind
+        self.botID = botID
+        self.message = message
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case address, provider, bot, kind, message
+        case botID = "bot_id"
+    }
+}

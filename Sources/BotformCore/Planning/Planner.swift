@@ -1,0 +1,403 @@
+import Foundation
+
+/// Everything the planner reads. Nothing here does I/O.
+public struct PlanRequest: Sendable {
+    public var desired: DesiredState
+    /// One observation per provider in scope, by provider name.
+    public var observations: [String: ProviderObservation]
+    public var ownership: Ownership
+    public var now: Date
+    /// `--target`: bot addresses (`provider/bot`) or bare names; empty means every bot.
+    public var targets: [String]
+    /// `--rotate`: bots whose secret to reset now.
+    public var rotate: [String]
+    /// `--allow-destroy`: destructive actions allowed despite `protect` and `max_destroy`.
+    public var allowDestroy: [String]
+
+    public init(
+        desired: DesiredState, observations: [String: ProviderObservation], ownership: Ownership, now: Date,
+        targets: [String] = [],
+        rotate: [String] = [], allowDestroy: [String] = []
+    ) {
+        self.desired = desired
+        self.observations = observations
+        self.ownership = ownership
+        self.now = now
+        self.targets = targets
+        self.rotate = rotate
+        self.allowDestroy = allowDestroy
+    }
+}
+
+/// A request the planner cannot satisfy: a flag that names no bot.
+public struct PlanError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The planner's result, before it is wrapped in a `PlanDocument` with the run's metadata.
+public struct Plan: Sendable {
+    public var actions: [PlannedAction]
+    public var drift: [DriftItem]
+    public var guards: [ActionBlock]
+    /// Per-address digest of the observed bot and Botform's record of it.
+    public var inputs: [String: String]
+}
+
+/// Diffs the desired state against what the services hold and what Botform manages. Pure: the same
+/// request always gives the same plan.
+public enum Planner {
+    public static func plan(_ request: PlanRequest) throws(PlanError) -> Plan {
+        var planner = Run(request: request)
+        try planner.resolveFlags()
+        for provider in request.desired.providers where request.observations[provider.name] != nil {
+            planner.plan(provider: provider.name)
+        }
+        planner.applyGuards()
+        return Plan(
+            actions: planner.actions.sorted { $0.address < $1.address },
+            drift: planner.drift.sorted { $0.address < $1.address },
+            guards: planner.guards, inputs: planner.inputs)
+    }
+
+    private struct Run {
+        let request: PlanRequest
+        var actions: [PlannedAction] = []
+        var drift: [DriftItem] = []
+        var guards: [ActionBlock] = []
+        var inputs: [String: String] = [:]
+        var targeted: Set<String>?
+        var rotate: Set<String> = []
+        var allowDestroy: Set<String> = []
+
+        init(request: PlanRequest) {
+            self.request = request
+        }
+
+        // MARK: Flags
+
+        /// Every address Botform knows of: declared, managed, or on a service.
+        private var knownAddresses: [String] {
+            var addresses = Set(request.desired.bots.map(\.address)).union(request.ownership.entries.keys)
+            for (provider, observation) in request.observations {
+                for bot in observation.bots where bot.isActive { addresses.insert("\(provider)/\(bot.name)") }
+            }
+            return addresses.sorted()
+        }
+
+        private func resolve(_ values: [String], flag: String) throws(PlanError) -> Set<String> {
+            let known = knownAddresses
+            var resolved: Set<String> = []
+            for value in values {
+                let matches = known.filter {
+                    $0 == value || $0.split(separator: "/", maxSplits: 1).last.map(String.init) == value
+                }
+                guard !matches.isEmpty else {
+                    let hint = Suggestion.didYouMean(
+                        value, in: known + known.compactMap { $0.split(separator: "/").last.map(String.init) })
+                    throw PlanError(
+                        "\(flag) \"\(value)\" matches no bot\(hint.isEmpty ? " (give provider/bot or a bot name)" : hint)"
+                    )
+                }
+                resolved.formUnion(matches)
+            }
+            return resolved
+        }
+
+        mutating func resolveFlags() throws(PlanError) {
+            if !request.targets.isEmpty { targeted = try resolve(request.targets, flag: "--target") }
+            rotate = try resolve(request.rotate, flag: "--rotate")
+            allowDestroy = try resolve(request.allowDestroy, flag: "--allow-destroy")
+        }
+
+        private func inScope(_ address: String) -> Bool { targeted?.contains(address) ?? true }
+
+        // MARK: Per provider
+
+        mutating func plan(provider: String) {
+            guard let observation = request.observations[provider] else { return }
+            let capabilities = observation.capabilities
+            let byID = Dictionary(observation.bots.map { ($0.id, $0) }) { first, _ in first }
+            let activeByName = Dictionary(observation.bots.filter(\.isActive).map { ($0.name, $0) }) { first, _ in first
+            }
+            let declared = request.desired.bots(of: provider)
+            let declaredNames = Set(declared.map(\.name))
+            let owned = request.ownership.bots(of: provider)
+            // Ids Botform accounts for: managed bots, and bots matched to an unfinished registration by name.
+            var accounted: Set<String> = Set(owned.compactMap(\.id))
+
+            for bot in declared where inScope(bot.address) {
+                let owner = request.ownership[bot.address]
+                let matched = planDeclared(
+                    bot, owner: owner, byID: byID, activeByName: activeByName, capabilities: capabilities)
+                if let matched { accounted.insert(matched) }
+            }
+            for owner in owned.sorted(by: { $0.name < $1.name })
+            where !declaredNames.contains(owner.name) && inScope(owner.address) {
+                if let matched = planRemoved(owner, byID: byID, activeByName: activeByName) {
+                    accounted.insert(matched)
+                }
+            }
+            for bot in observation.bots.sorted(by: { $0.name < $1.name })
+            where bot.isActive && !accounted.contains(bot.id) {
+                let address = "\(provider)/\(bot.name)"
+                guard !declaredNames.contains(bot.name), inScope(address) else { continue }
+                recordInput(address, observed: bot, owner: nil)
+                switch request.desired.policy.unmanaged {
+                case .report:
+                    drift.append(
+                        DriftItem(
+                            address: address, provider: provider, bot: bot.name, kind: .unmanaged, botID: bot.id,
+                            message: "exists on the service but Botform does not manage it (policy.unmanaged: report)"))
+                case .revoke:
+                    actions.append(
+                        PlannedAction(
+                            address: address, provider: provider, bot: bot.name, action: .revoke, botID: bot.id,
+                            permissions: bot.permissions,
+                            reasons: [ActionReason(.unmanaged, "not managed by Botform (policy.unmanaged: revoke)")]))
+                case .ignore:
+                    break
+                }
+            }
+        }
+
+        private mutating func recordInput(_ address: String, observed: ObservedBot?, owner: OwnedBot?) {
+            inputs[address] = SHA256Digest.hex("\(observed?.digest ?? "-")|\(owner?.digest ?? "-")")
+        }
+
+        /// Plans a declared bot; returns the id of the service's bot it stands for, if any.
+        private mutating func planDeclared(
+            _ bot: DesiredBot, owner: OwnedBot?, byID: [String: ObservedBot], activeByName: [String: ObservedBot],
+            capabilities: ProviderCapabilities
+        ) -> String? {
+            let address = bot.address
+            func action(_ kind: ActionKind, _ observed: ObservedBot?, _ reasons: [ActionReason]) -> PlannedAction {
+                PlannedAction(
+                    address: address, provider: bot.provider, bot: bot.name, action: kind, botID: observed?.id,
+                    permissions: bot.effectivePermissions,
+                    previousPermissions: kind == .replace ? observed?.permissions : nil, reasons: reasons)
+            }
+            let register = ActionReason(.notOnService, "declared in configuration, not on the service")
+
+            guard let owner else {
+                // Not managed. On the service under this name: adopt it (or replace it when it differs).
+                guard let existing = activeByName[bot.name] else {
+                    recordInput(address, observed: nil, owner: nil)
+                    actions.append(action(.register, nil, [register]))
+                    return nil
+                }
+                recordInput(address, observed: existing, owner: nil)
+                let found = ActionReason(
+                    .existsUnmanaged, "exists on the service but Botform did not create it; its secret is not held")
+                if let current = existing.permissions, current != bot.effectivePermissions {
+                    actions.append(
+                        action(
+                            .replace, existing,
+                            [found, permissionsChanged(from: current, to: bot.effectivePermissions, capabilities)]))
+                } else if rotate.contains(address) {
+                    actions.append(
+                        rotation(
+                            bot, existing, [found, ActionReason(.rotationRequested, "rotation requested (--rotate)")],
+                            capabilities))
+                } else {
+                    actions.append(
+                        action(
+                            .adopt, existing,
+                            [
+                                ActionReason(
+                                    .existsUnmanaged,
+                                    "exists on the service but Botform did not create it; adopting it without its secret (--rotate \(address) issues one)"
+                                )
+                            ]))
+                }
+                return existing.id
+            }
+
+            // Managed, but the run that registered it never learned its id: the bot of that name is Botform's.
+            guard let id = owner.id else {
+                if let existing = activeByName[bot.name] {
+                    recordInput(address, observed: existing, owner: owner)
+                    actions.append(
+                        rotation(
+                            bot, existing,
+                            [
+                                ActionReason(
+                                    .secretLost,
+                                    "secret_lost: a previous run registered this bot but did not keep its secret")
+                            ], capabilities))
+                    return existing.id
+                }
+                recordInput(address, observed: nil, owner: owner)
+                actions.append(
+                    action(
+                        .register, nil,
+                        [ActionReason(.registrationUnfinished, "a previous run did not finish registering it")]))
+                return nil
+            }
+
+            guard let observed = byID[id], observed.isActive else {
+                let revoked = byID[id] != nil
+                recordInput(address, observed: byID[id], owner: owner)
+                drift.append(
+                    DriftItem(
+                        address: address, provider: bot.provider, bot: bot.name,
+                        kind: revoked ? .revokedOutsideBotform : .missingOutsideBotform,
+                        botID: id,
+                        message: revoked
+                            ? "revoked outside Botform" : "gone from the service (deleted outside Botform?)"))
+                if let impostor = activeByName[bot.name] {
+                    drift.append(
+                        DriftItem(
+                            address: address, provider: bot.provider, bot: bot.name, kind: .replacedOutsideBotform,
+                            botID: impostor.id,
+                            message: "another bot of this name (\(impostor.id)) was registered outside Botform"))
+                    actions.append(
+                        action(
+                            .adopt, impostor,
+                            [
+                                ActionReason(
+                                    .existsUnmanaged,
+                                    "the bot of this name was replaced outside Botform; adopting the new one without its secret"
+                                )
+                            ]))
+                    return impostor.id
+                }
+                let reason =
+                    revoked
+                    ? ActionReason(.revokedOutsideBotform, "revoked outside Botform; registering a new bot")
+                    : ActionReason(.missingOutsideBotform, "gone from the service; registering it again")
+                actions.append(action(.register, nil, [reason]))
+                return nil
+            }
+
+            recordInput(address, observed: observed, owner: owner)
+            if let current = observed.permissions {
+                if let registered = owner.permissionsSHA256, registered != current.sha256 {
+                    drift.append(
+                        DriftItem(
+                            address: address, provider: bot.provider, bot: bot.name, kind: .changedOutsideBotform,
+                            botID: id,
+                            message: "its permissions on the service differ from what Botform registered"))
+                }
+                if current != bot.effectivePermissions {
+                    actions.append(
+                        action(
+                            .replace, observed,
+                            [permissionsChanged(from: current, to: bot.effectivePermissions, capabilities)]))
+                    return id
+                }
+            }
+            if owner.secretLost {
+                actions.append(
+                    rotation(
+                        bot, observed,
+                        [
+                            ActionReason(
+                                .secretLost, "secret_lost: Botform issued this bot a secret that it does not hold")
+                        ], capabilities))
+            } else if rotate.contains(address) {
+                actions.append(
+                    rotation(
+                        bot, observed, [ActionReason(.rotationRequested, "rotation requested (--rotate)")], capabilities
+                    ))
+            } else if let every = bot.rotateEvery, let issued = owner.issuedAt, owner.origin == .issued {
+                let age = Int64(request.now.timeIntervalSince(issued))
+                if age >= every.seconds {
+                    let message = "secret \(BotformDuration.humanize(seconds: age)) old, rotate_every \(every)"
+                    actions.append(
+                        rotation(
+                            bot, observed,
+                            [ActionReason(.rotationDue, message, ageSeconds: age, rotateEverySeconds: every.seconds)],
+                            capabilities))
+                }
+            }
+            return id
+        }
+
+        /// A rotation: reset in place when the caller may, otherwise a replace, said so in the reasons.
+        private func rotation(
+            _ bot: DesiredBot, _ observed: ObservedBot, _ reasons: [ActionReason], _ capabilities: ProviderCapabilities
+        ) -> PlannedAction {
+            var reasons = reasons
+            let kind: ActionKind
+            if capabilities.canResetSecret {
+                kind = .reset
+            } else {
+                kind = .replace
+                reasons.append(
+                    ActionReason(
+                        .callerCannotReset,
+                        "a \(capabilities.caller) caller cannot reset secrets: revoke, then register"))
+            }
+            return PlannedAction(
+                address: bot.address, provider: bot.provider, bot: bot.name, action: kind, botID: observed.id,
+                permissions: bot.effectivePermissions,
+                previousPermissions: kind == .replace ? observed.permissions : nil, reasons: reasons)
+        }
+
+        private func permissionsChanged(
+            from current: Permissions, to desired: Permissions, _ capabilities: ProviderCapabilities
+        ) -> ActionReason {
+            let changes = desired.changes(from: current)
+            let summary = changes.map(\.summary).joined(separator: ", ")
+            let how =
+                capabilities.canUpdatePermissions
+                ? "" : " (the service cannot change permissions in place: revoke, then register)"
+            return ActionReason(.permissionsChanged, "permissions changed: \(summary)\(how)", changes: changes)
+        }
+
+        /// Plans a managed bot no longer declared; returns the id it stands for, if any.
+        private mutating func planRemoved(
+            _ owner: OwnedBot, byID: [String: ObservedBot], activeByName: [String: ObservedBot]
+        ) -> String? {
+            let observed = owner.id.flatMap { byID[$0] } ?? (owner.id == nil ? activeByName[owner.name] : nil)
+            recordInput(owner.address, observed: observed, owner: owner)
+            guard let observed, observed.isActive else {
+                actions.append(
+                    PlannedAction(
+                        address: owner.address, provider: owner.provider, bot: owner.name, action: .forget,
+                        botID: owner.id ?? observed?.id,
+                        reasons: [
+                            ActionReason(
+                                .noLongerOnService,
+                                "removed from configuration and no longer on the service; dropping it from the sealed file"
+                            )
+                        ]))
+                return observed?.id
+            }
+            actions.append(
+                PlannedAction(
+                    address: owner.address, provider: owner.provider, bot: owner.name, action: .revoke,
+                    botID: observed.id,
+                    permissions: observed.permissions,
+                    reasons: [ActionReason(.removedFromConfiguration, "removed from configuration")]))
+            return observed.id
+        }
+
+        // MARK: Guards
+
+        mutating func applyGuards() {
+            let protected = Set(request.desired.bots.filter(\.protect).map(\.address))
+            for index in actions.indices where actions[index].action.isDestructive {
+                let address = actions[index].address
+                if protected.contains(address), !allowDestroy.contains(address) {
+                    actions[index].blocked = ActionBlock(
+                        .protected,
+                        "\(address) is protected; to \(actions[index].action.rawValue) it, name it in --allow-destroy")
+                }
+            }
+            guard let limit = request.desired.policy.maxDestroy else { return }
+            let counted = actions.indices.filter {
+                actions[$0].action.isDestructive && actions[$0].blocked == nil
+                    && !allowDestroy.contains(actions[$0].address)
+            }
+            guard counted.count > limit else { return }
+            let block = ActionBlock(
+                .maxDestroy,
+                "the plan revokes or replaces \(counted.count) bots, more than policy.max_destroy (\(limit)); name them in --allow-destroy to go ahead"
+            )
+            guards.append(block)
+            for index in counted { actions[index].blocked = block }
+        }
+    }
+}

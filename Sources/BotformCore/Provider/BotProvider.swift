@@ -1,0 +1,64 @@
+/// A service Botform manages bots in. The planner knows providers only through their observations and
+/// capabilities; the executor carries out one step at a time through this protocol.
+public protocol BotProvider: Sendable {
+    var name: String { get }
+    /// One read of everything relevant, paginated as the service pages.
+    func observe() async throws -> ProviderObservation
+    /// Carries out one step. Throws `ProviderError`.
+    func execute(_ step: ProviderStep) async throws -> StepOutcome
+}
+
+/// One call to a service.
+public enum ProviderStep: Sendable, Hashable, CustomStringConvertible {
+    case register(name: String, permissions: Permissions)
+    case revoke(id: String, name: String)
+    case resetSecret(id: String, name: String)
+
+    /// Whether sending the step twice has the effect of sending it once.
+    public var isIdempotent: Bool {
+        if case .revoke = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .register(let name, _): "register \(name)"
+        case .revoke(let id, let name): "revoke \(name) (\(id))"
+        case .resetSecret(let id, let name): "reset-secret \(name) (\(id))"
+        }
+    }
+}
+
+/// What a step produced.
+public enum StepOutcome: Sendable {
+    case registered(id: String, secret: Secret)
+    case revoked
+    case reset(secret: Secret)
+}
+
+/// Why a step or an observation failed. Messages never contain secrets.
+public struct ProviderError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The service refused (4xx): retrying will not help.
+        case rejected(status: Int, code: String?)
+        /// The service could not be reached or kept failing (5xx, network) within the retry budget.
+        case unavailable
+        /// A non-idempotent step was sent and no answer came back: the service may or may not have
+        /// carried it out. The executor re-observes and decides.
+        case outcomeUnknown
+        /// Credentials are missing or refused.
+        case authentication
+        /// The answer could not be understood.
+        case badResponse
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
