@@ -37,6 +37,8 @@ let package = Package(
             dependencies: ["BotformCore", "BotformYAML"],
             swiftSettings: strict
         ),
+        // Plan document → text, JSON, markdown.
+        .target(name: "BotformRender", dependencies: ["BotformCore"], swiftSettings: strict),
         // The Fyso-compatible sandbox server. It shares no wire types with the providers: a client bug and
         // a server bug must not be able to agree.
         .target(
@@ -57,13 +59,16 @@ let package = Package(
         .target(
             name: "BotformCLI",
             dependencies: [
-                "BotformCore", "BotformConfig", "BotformSandbox",
+                "BotformCore", "BotformConfig", "BotformRender", "BotformSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(name: "botform", dependencies: ["BotformCLI"], swiftSettings: strict),
         .testTarget(name: "BotformCoreTests", dependencies: ["BotformCore"], swiftSettings: strict),
+        .testTarget(
+            name: "BotformRenderTests", dependencies: ["BotformRender", "BotformCore"], exclude: ["Golden"],
+            swiftSettings: strict),
         .testTarget(
             name: "BotformConfigTests",
             dependencies: ["BotformConfig", "BotformCore"],

@@ -1,0 +1,176 @@
+import BotformCore
+import BotformRender
+import Foundation
+import Testing
+
+/// Plans for the golden files, built by the real planner from a fixed world.
+enum SamplePlans {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static let read = Permissions(["products": [.read]])
+
+    static func document(_ plan: Plan, observed: Int) -> PlanDocument {
+        PlanDocument(
+            createdAt: now, configuration: .init(path: "botform.yaml", sha256: String(repeating: "0", count: 64)),
+            options: .init(allowDestroy: []),
+            providers: [
+                .init(
+                    name: "prod", type: "fyso", endpoint: "https://api.fyso.dev", tenant: "acme", caller: "admin",
+                    observedBots: observed, listCalls: 1)
+            ],
+            actions: plan.actions, drift: plan.drift, guards: plan.guards, inputs: plan.inputs)
+    }
+
+    static func plan(bots: [DesiredBot], observed: [ObservedBot], owned: [OwnedBot], policy: Policy = Policy()) throws
+        -> PlanDocument
+    {
+        let provider = ProviderConfig(
+            name: "prod",
+            settings: .fyso(
+                FysoSettings(
+                    endpoint: .url("https://api.fyso.dev"), tenant: "acme", credentials: nil,
+                    timeout: BotformDuration(30, .seconds))))
+        let capabilities = ProviderCapabilities(
+            canResetSecret: true, canUpdatePermissions: false, seesAllBots: true, caller: "admin")
+        let plan = try Planner.plan(
+            PlanRequest(
+                desired: DesiredState(baseDirectory: ".", providers: [provider], bots: bots, policy: policy),
+                observations: [
+                    "prod": ProviderObservation(
+                        provider: "prod", bots: observed, capabilities: capabilities, listCalls: 1)
+                ],
+                ownership: Ownership(owned), now: now))
+        return document(plan, observed: observed.count)
+    }
+
+    static func owned(_ name: String, daysAgo: Double = 1) -> OwnedBot {
+        OwnedBot(
+            provider: "prod", name: name, id: "id-\(name)", origin: .issued,
+            issuedAt: now.addingTimeInterval(-daysAgo * 86_400), permissionsSHA256: read.sha256, secretHeld: true)
+    }
+
+    static func observed(_ name: String, _ permissions: Permissions = read, active: Bool = true) -> ObservedBot {
+        ObservedBot(id: "id-\(name)", name: name, isActive: active, permissions: permissions)
+    }
+
+    static func mixed() throws -> PlanDocument {
+        let writer = Permissions(["products": [.read, .update], "inventory": [.create, .read, .update, .delete]])
+        return try plan(
+            bots: [
+                DesiredBot(name: "new-bot", provider: "prod", effectivePermissions: read),
+                DesiredBot(name: "inventory-agent", provider: "prod", effectivePermissions: writer),
+                DesiredBot(
+                    name: "rotator", provider: "prod", effectivePermissions: read,
+                    rotateEvery: BotformDuration(90, .days)),
+                DesiredBot(name: "found", provider: "prod", effectivePermissions: read),
+                DesiredBot(name: "guarded", provider: "prod", effectivePermissions: writer, protect: true),
+                DesiredBot(name: "comeback", provider: "prod", effectivePermissions: read),
+            ],
+            observed: [
+                observed("inventory-agent"), observed("rotator"), observed("found"), observed("guarded"),
+                observed("old-bot"),
+                observed("legacy-bot"), observed("comeback", active: false),
+            ],
+            owned: [
+                owned("inventory-agent"), owned("rotator", daysAgo: 97), owned("guarded"), owned("old-bot"),
+                owned("gone"), owned("comeback"),
+            ])
+    }
+
+    static func driftOnly() throws -> PlanDocument {
+        try plan(
+            bots: [DesiredBot(name: "steady", provider: "prod", effectivePermissions: read)],
+            observed: [observed("steady"), observed("legacy-bot")], owned: [owned("steady")])
+    }
+
+    static func converged() throws -> PlanDocument {
+        try plan(
+            bots: [DesiredBot(name: "steady", provider: "prod", effectivePermissions: read)],
+            observed: [observed("steady")], owned: [owned("steady")])
+    }
+}
+
+@Suite("Rendering")
+struct RenderTests {
+    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    /// Compares with the golden file; `BOTFORM_UPDATE_GOLDEN=1` rewrites it instead.
+    func check(_ text: String, _ name: String) throws {
+        let url = Self.golden.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["BOTFORM_UPDATE_GOLDEN"] == "1" {
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        #expect(text == expected, "\(name) differs; rerun with BOTFORM_UPDATE_GOLDEN=1 after checking the change")
+    }
+
+    @Test(
+        "text, markdown and JSON of a plan with every kind of action", arguments: ["mixed", "drift-only", "converged"])
+    func golden(name: String) throws {
+        let plan: PlanDocument =
+            switch name {
+            case "mixed": try SamplePlans.mixed()
+            case "drift-only": try SamplePlans.driftOnly()
+            default: try SamplePlans.converged()
+            }
+        try check(PlanTextRenderer().render(plan) + "\n", "\(name).txt")
+        try check(PlanMarkdownRenderer().render(plan), "\(name).md")
+        try check(try PlanJSONRenderer().render(plan) + "\n", "\(name).json")
+    }
+
+    @Test("the mixed sample covers every action kind, a block and drift")
+    func coverage() throws {
+        let plan = try SamplePlans.mixed()
+        #expect(Set(plan.actions.map(\.action)) == Set(ActionKind.allCases))
+        #expect(plan.summary.blocked == 1 && plan.summary.drift == 2)
+    }
+
+    @Test("all formats state the same facts: every address and reason of the JSON appears in text and markdown")
+    func sameFacts() throws {
+        let plan = try SamplePlans.mixed()
+        let text = PlanTextRenderer().render(plan)
+        let markdown = PlanMarkdownRenderer().render(plan)
+        for action in plan.actions {
+            #expect(text.contains(action.address) && markdown.contains(action.address))
+            #expect(text.contains(action.reasonText) && markdown.contains(action.reasonText))
+        }
+        for item in plan.drift { #expect(text.contains(item.message) && markdown.contains(item.message)) }
+        #expect(
+            text.contains(plan.summary.sentence)
+                && markdown.contains(String(plan.summary.sentence.dropFirst(6).dropLast())))
+    }
+
+    @Test("the JSON document reads back equal")
+    func roundTrip() throws {
+        let plan = try SamplePlans.mixed()
+        #expect(try PlanDocument.read(try plan.jsonData()) == plan)
+        #expect(throws: PlanDocument.ReadError.self) {
+            try PlanDocument.read(Data("{\"format_version\": \"2.0\"}".utf8))
+        }
+        #expect(throws: PlanDocument.ReadError.self) { try PlanDocument.read(Data("version: 1".utf8)) }
+    }
+
+    @Test("a plan of 10,000 actions still fits in one pull-request comment, summary first", .timeLimit(.minutes(1)))
+    func largeMarkdown() throws {
+        let bots = (0..<10_000).map {
+            DesiredBot(name: String(format: "bot-%05d", $0), provider: "prod", effectivePermissions: SamplePlans.read)
+        }
+        let plan = try SamplePlans.plan(bots: bots, observed: [], owned: [])
+        let markdown = PlanMarkdownRenderer().render(plan)
+        #expect(markdown.count < 65_000)
+        #expect(markdown.hasPrefix("### Botform plan: 10000 to register, 0 to replace, 0 to reset, 0 to revoke"))
+        #expect(markdown.contains("by reason"))
+        #expect(markdown.contains("| register | `not_on_service` | 10000 |"))
+    }
+
+    @Test("styles mark symbols, so colour can be added without changing the text")
+    func styled() throws {
+        let style = TextStyle(
+            create: { "<g>\($0)</g>" }, destroy: { "<r>\($0)</r>" }, change: { "<y>\($0)</y>" }, warning: { $0 },
+            emphasis: { $0 }, muted: { $0 })
+        let text = PlanTextRenderer(style: style).render(try SamplePlans.mixed())
+        #expect(text.contains("<g>+</g> bot \"prod/new-bot\""))
+        #expect(text.contains("<r>-</r> bot \"prod/old-bot\""))
+        #expect(text.contains("<y>~</y> bot \"prod/rotator\""))
+    }
+}
