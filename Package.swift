@@ -39,6 +39,12 @@ let package = Package(
         ),
         // Plan document → text, JSON, markdown.
         .target(name: "BotformRender", dependencies: ["BotformCore"], swiftSettings: strict),
+        // The age format, the sealed file and the journal: where issued secrets go.
+        .target(
+            name: "BotformSeal",
+            dependencies: ["BotformCore", "BotformYAML", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The Fyso-compatible sandbox server. It shares no wire types with the providers: a client bug and
         // a server bug must not be able to agree.
         .target(
@@ -59,13 +65,14 @@ let package = Package(
         .target(
             name: "BotformCLI",
             dependencies: [
-                "BotformCore", "BotformConfig", "BotformRender", "BotformSandbox",
+                "BotformCore", "BotformConfig", "BotformRender", "BotformSeal", "BotformSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(name: "botform", dependencies: ["BotformCLI"], swiftSettings: strict),
         .testTarget(name: "BotformCoreTests", dependencies: ["BotformCore"], swiftSettings: strict),
+        .testTarget(name: "BotformSealTests", dependencies: ["BotformSeal", "BotformCore"], swiftSettings: strict),
         .testTarget(
             name: "BotformRenderTests", dependencies: ["BotformRender", "BotformCore"], exclude: ["Golden"],
             swiftSettings: strict),
