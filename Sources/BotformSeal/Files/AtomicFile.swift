@@ -1,0 +1,63 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Writing files so that a crash leaves either the old content or the new, never a mix, and with the
+/// mode a secret deserves.
+enum AtomicFile {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Replaces `path` with `contents` (mode 0600): temporary file in the same directory, fsync, rename,
+    /// fsync of the directory.
+    static func replace(_ path: String, with contents: [UInt8], mode: mode_t = 0o600) throws {
+        let directory =
+            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let temporary =
+            "\(directory)/.\((path as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw Failure(description: "cannot create \(temporary): \(errorText())") }
+        var ok = false
+        defer {
+            if !ok { unlink(temporary) }
+        }
+        try writeAll(fd, contents, path: temporary)
+        guard fchmod(fd, mode) == 0, fsync(fd) == 0 else {
+            close(fd)
+            throw Failure(description: "cannot write \(temporary): \(errorText())")
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else { throw Failure(description: "cannot replace \(path): \(errorText())") }
+        ok = true
+        syncDirectory(directory)
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Failure(description: "cannot write \(path): \(errorText())")
+            }
+            offset += written
+        }
+    }
+
+    /// Makes a directory entry (a new or renamed file) durable.
+    static func syncDirectory(_ directory: String) {
+        let fd = open(directory, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+
+    static func errorText() -> String { String(cString: strerror(errno)) }
+}

@@ -1,0 +1,177 @@
+import BotformCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One line of `<sealed>.journal`.
+struct JournalRecord: Codable, Sendable, Equatable {
+    enum Operation: String, Codable, Sendable {
+        /// About to send a call that issues a secret (register, reset). Written first, so that a bot the
+        /// service created before the run died is known to be Botform's.
+        case intent
+        /// A secret was issued and is sealed in this record.
+        case issued
+        case revoked
+        case adopted
+        case forgotten
+    }
+
+    var op: Operation
+    var at: Date
+    var provider: String
+    var bot: String
+    var id: String?
+    var action: String?
+    var permissionsSHA256: String?
+    var sealedTo: [String]?
+    /// The armored age file of the secret (only in `issued`).
+    var secret: String?
+
+    enum CodingKeys: String, CodingKey {
+        case op, at, provider, bot, id, action, secret
+        case permissionsSHA256 = "permissions_sha256"
+        case sealedTo = "sealed_to"
+    }
+}
+
+extension SealedFile {
+    /// Applies one journal record. Replaying a whole journal is idempotent, so a crash between writing
+    /// the folded file and removing the journal loses nothing.
+    mutating func apply(_ record: JournalRecord) {
+        let address = "\(record.provider)/\(record.bot)"
+        switch record.op {
+        case .intent:
+            // Until the matching `issued` record, Botform holds no secret for this bot. A registration
+            // will get a new id; a reset keeps the id.
+            var entry =
+                entries[address]
+                ?? SealedEntry(
+                    provider: record.provider, bot: record.bot, id: nil, origin: .issued, issuedAt: nil,
+                    permissionsSHA256: nil, sealedTo: [], secret: nil)
+            entry.origin = .issued
+            entry.secret = nil
+            entry.sealedTo = []
+            entry.issuedAt = record.at
+            if record.action == "register" {
+                entry.id = record.id
+                entry.permissionsSHA256 = record.permissionsSHA256
+            }
+            entries[address] = entry
+        case .issued:
+            entries[address] = SealedEntry(
+                provider: record.provider, bot: record.bot, id: record.id, origin: .issued, issuedAt: record.at,
+                permissionsSHA256: record.permissionsSHA256 ?? entries[address]?.permissionsSHA256,
+                sealedTo: (record.sealedTo ?? []).compactMap { try? AgeRecipient.parse($0) }, secret: record.secret)
+        case .adopted:
+            entries[address] = SealedEntry(
+                provider: record.provider, bot: record.bot, id: record.id, origin: .adopted, issuedAt: nil,
+                permissionsSHA256: record.permissionsSHA256, sealedTo: [], secret: nil)
+        case .revoked:
+            if entries[address]?.id == record.id || record.id == nil { entries[address] = nil }
+        case .forgotten:
+            entries[address] = nil
+        }
+    }
+}
+
+/// Reading a journal: every complete record; a torn last line (a crash mid-write) is ignored.
+enum JournalReader {
+    struct Corrupt: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func read(_ path: String) throws -> (records: [JournalRecord], tornTail: Bool) {
+        guard let data = FileManager.default.contents(atPath: path) else { return ([], false) }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        var records: [JournalRecord] = []
+        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() where !line.isEmpty {
+            let isLast = index == lines.count - 1
+            do {
+                records.append(try decoder.decode(JournalRecord.self, from: Data(line)))
+            } catch {
+                // Only the last line can be torn: it was being written when the process died.
+                if isLast { return (records, true) }
+                throw Corrupt(description: "\(path): line \(index + 1) is not a journal record; the file is damaged")
+            }
+        }
+        return (records, false)
+    }
+}
+
+/// Appends records to the journal, each durable (fsync'd) before `append` returns. Concurrent appends
+/// share an fsync (group commit): while one batch syncs, the next one gathers.
+actor JournalWriter {
+    private let path: String
+    private let fd: Int32
+    private var pending: [(line: [UInt8], done: CheckedContinuation<Void, any Error>)] = []
+    private var flushing = false
+    private let encoder: JSONEncoder
+    /// How many fsyncs were made and how many records they carried (for the benchmark).
+    private(set) var syncs = 0
+    private(set) var records = 0
+
+    init(path: String) throws {
+        self.path = path
+        let existed = FileManager.default.fileExists(atPath: path)
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AtomicFile.Failure(description: "cannot open \(path): \(AtomicFile.errorText())") }
+        fchmod(fd, 0o600)
+        if !existed {
+            AtomicFile.syncDirectory(
+                (path as NSString).deletingLastPathComponent.isEmpty
+                    ? "." : (path as NSString).deletingLastPathComponent)
+        }
+        encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    deinit { close(fd) }
+
+    /// Appends a record; returns once it is on disk.
+    func append(_ record: JournalRecord) async throws {
+        let line = Array(try encoder.encode(record)) + [0x0A]
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            pending.append((line, continuation))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    private func flush() async {
+        while !pending.isEmpty {
+            let batch = pending
+            pending = []
+            let bytes = batch.flatMap(\.line)
+            let fd = self.fd
+            let path = self.path
+            let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    do {
+                        try AtomicFile.writeAll(fd, bytes, path: path)
+                        guard fsync(fd) == 0 else {
+                            throw AtomicFile.Failure(description: "cannot sync \(path): \(AtomicFile.errorText())")
+                        }
+                        continuation.resume(returning: .success(()))
+                    } catch {
+                        continuation.resume(returning: .failure(error))
+                    }
+                }
+            }
+            syncs += 1
+            records += batch.count
+            for item in batch { item.done.resume(with: result) }
+        }
+        flushing = false
+    }
+}

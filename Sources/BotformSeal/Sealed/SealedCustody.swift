@@ -1,0 +1,151 @@
+import BotformCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The sealed file as secret custody: records go to `<sealed>.journal` (fsync'd, group-committed) as
+/// they happen, and are folded into the sealed file (atomic replace, mode 0600) by `checkpoint()`, at
+/// the end of apply or at the start of the next. Secrets are encrypted to the recipients before they
+/// touch the disk.
+public actor SealedCustody: SecretCustody {
+    public nonisolated let path: String
+    public nonisolated let recipients: [AgeRecipient]
+    private var file: SealedFile
+    private var writer: JournalWriter?
+
+    public var journalPath: String { path + ".journal" }
+
+    /// Opens the sealed file (empty when it does not exist yet) with its journal folded in.
+    public init(path: String, recipients: [AgeRecipient]) throws {
+        self.path = path
+        self.recipients = recipients
+        file = try Self.read(path: path).file
+        file.recipients = recipients.isEmpty ? file.recipients : recipients
+    }
+
+    /// The sealed file with its journal folded in, read-only (for plan and unseal, which take no lock).
+    /// `tornTail` says the journal's last record was cut off by a crash.
+    public static func read(path: String) throws -> (file: SealedFile, journalRecords: Int, tornTail: Bool) {
+        var file = SealedFile()
+        if let data = FileManager.default.contents(atPath: path) {
+            file = try SealedFile.parse([UInt8](data), path: path)
+        }
+        let journal = try JournalReader.read(path + ".journal")
+        for record in journal.records { file.apply(record) }
+        return (file, journal.records.count, journal.tornTail)
+    }
+
+    public var sealedFile: SealedFile { file }
+
+    public func ownership() async -> Ownership { file.ownership }
+
+    private func append(_ record: JournalRecord) async throws {
+        if writer == nil { writer = try JournalWriter(path: journalPath) }
+        try await writer?.append(record)
+        file.apply(record)
+    }
+
+    public func recordIntent(
+        _ intent: IssueIntent, provider: String, bot: String, id: String?, permissions: Permissions?
+    ) async throws {
+        try await append(
+            JournalRecord(
+                op: .intent, at: Date(), provider: provider, bot: bot, id: id, action: intent.rawValue,
+                permissionsSHA256: permissions?.sha256))
+    }
+
+    public func recordIssued(
+        provider: String, bot: String, id: String, permissions: Permissions, secret: Secret, at: Date
+    ) async throws {
+        guard !recipients.isEmpty else {
+            throw AtomicFile.Failure(description: "no recipients to seal the secret of \(provider)/\(bot) to")
+        }
+        let sealed = AgeArmor.armor(try AgeFile.encrypt(Array(secret.reveal().utf8), to: recipients))
+        try await append(
+            JournalRecord(
+                op: .issued, at: at, provider: provider, bot: bot, id: id, permissionsSHA256: permissions.sha256,
+                sealedTo: recipients.map(\.description), secret: sealed))
+    }
+
+    public func recordRevoked(provider: String, bot: String, id: String) async throws {
+        try await append(JournalRecord(op: .revoked, at: Date(), provider: provider, bot: bot, id: id))
+    }
+
+    public func recordAdopted(provider: String, bot: String, id: String, permissions: Permissions?) async throws {
+        try await append(
+            JournalRecord(
+                op: .adopted, at: Date(), provider: provider, bot: bot, id: id, permissionsSHA256: permissions?.sha256))
+    }
+
+    public func recordForgotten(provider: String, bot: String) async throws {
+        try await append(JournalRecord(op: .forgotten, at: Date(), provider: provider, bot: bot))
+    }
+
+    /// Replaces the file's entries and recipients (a re-wrap for new recipients), through the journal-free
+    /// path: the next checkpoint writes it.
+    public func replace(with updated: SealedFile) {
+        file = updated
+    }
+
+    /// Folds the journal into the sealed file: atomic replace, then the journal is removed. A crash in
+    /// between replays the journal next time, to the same result.
+    public func checkpoint() throws {
+        let text = file.render()
+        try AtomicFile.replace(path, with: Array(text.utf8))
+        writer = nil
+        if FileManager.default.fileExists(atPath: journalPath) {
+            unlink(journalPath)
+            AtomicFile.syncDirectory(
+                (path as NSString).deletingLastPathComponent.isEmpty
+                    ? "." : (path as NSString).deletingLastPathComponent)
+        }
+    }
+
+    /// How many journal fsyncs this run made, and how many records they carried.
+    public func journalStatistics() async -> (syncs: Int, records: Int) {
+        guard let writer else { return (0, 0) }
+        return (await writer.syncs, await writer.records)
+    }
+}
+
+extension SealedFile {
+    /// What re-wrapping for `recipients` did: entries re-encrypted, and entries that stay sealed to their
+    /// old recipients because no identity could open them.
+    public struct RewrapReport: Sendable {
+        public var rewrapped: [String] = []
+        public var unreadable: [(address: String, sealedTo: [AgeRecipient])] = []
+    }
+
+    /// Re-encrypts every held secret whose recipients differ from `recipients`, when an identity opens it.
+    public func rewrapped(for recipients: [AgeRecipient], identities: [AgeIdentity]) -> (SealedFile, RewrapReport) {
+        var updated = self
+        updated.recipients = recipients
+        var report = RewrapReport()
+        let wanted = Set(recipients)
+        for (address, entry) in entries.sorted(by: { $0.key < $1.key }) {
+            guard let secret = entry.secret, Set(entry.sealedTo) != wanted else { continue }
+            if !identities.isEmpty, let plain = try? AgeFile.decrypt(Array(secret.utf8), identities: identities),
+                let encrypted = try? AgeFile.encrypt(plain, to: recipients)
+            {
+                updated.entries[address]?.secret = AgeArmor.armor(encrypted)
+                updated.entries[address]?.sealedTo = recipients
+                report.rewrapped.append(address)
+            } else {
+                report.unreadable.append((address, entry.sealedTo))
+            }
+        }
+        return (updated, report)
+    }
+
+    /// Opens one entry's secret.
+    public func open(_ address: String, identities: [AgeIdentity]) throws(AgeError) -> Secret? {
+        guard let secret = entries[address]?.secret else { return nil }
+        return Secret(String(decoding: try AgeFile.decrypt(Array(secret.utf8), identities: identities), as: UTF8.self))
+    }
+}

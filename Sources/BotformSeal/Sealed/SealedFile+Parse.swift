@@ -1,0 +1,121 @@
+import BotformCore
+import BotformYAML
+import Foundation
+
+/// Why a sealed file could not be read.
+public struct SealedFileError: Error, Sendable, CustomStringConvertible {
+    public let diagnostics: [Diagnostic]
+
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+extension SealedFile {
+    /// Reads a sealed file. Problems are located (`file:line:column`), so a bad merge of the file in git
+    /// points at the conflict.
+    public static func parse(_ bytes: [UInt8], path: String) throws(SealedFileError) -> SealedFile {
+        var diagnostics = Diagnostics()
+        let root = YAMLComposer.compose(bytes, file: path, diagnostics: &diagnostics)
+        var reader = Reader(path: path, diagnostics: diagnostics)
+        let file = root.flatMap { reader.file($0) }
+        if reader.diagnostics.hasErrors || file == nil {
+            var all = reader.diagnostics
+            if all.all.isEmpty { all.error("the sealed file is empty", at: .start(of: path)) }
+            throw SealedFileError(diagnostics: all.errors)
+        }
+        return file ?? SealedFile()
+    }
+
+    private struct Reader {
+        let path: String
+        var diagnostics: Diagnostics
+
+        mutating func error(_ message: String, _ node: YAMLNode) {
+            diagnostics.error(message, at: node.location(in: path))
+        }
+
+        func pairs(_ node: YAMLNode) -> [String: YAMLNode]? {
+            guard case .mapping(let pairs) = node.content else { return nil }
+            return Dictionary(pairs.compactMap { pair in pair.key.scalarText.map { ($0, pair.value) } }) { first, _ in
+                first
+            }
+        }
+
+        mutating func file(_ root: YAMLNode) -> SealedFile? {
+            guard let fields = pairs(root) else {
+                error("a sealed file is a mapping with version, recipients and entries", root)
+                return nil
+            }
+            guard let version = fields["version"], version.scalarValue == .integer(SealedFile.version) else {
+                error(
+                    "unsupported sealed file version (this botform reads version \(SealedFile.version))",
+                    fields["version"] ?? root)
+                return nil
+            }
+            var file = SealedFile()
+            if let list = fields["recipients"] { file.recipients = recipients(list) }
+            if let entries = fields["entries"] {
+                if case .mapping(let pairs) = entries.content {
+                    for pair in pairs {
+                        guard let address = pair.key.scalarText, let entry = entry(address, pair.value) else {
+                            continue
+                        }
+                        file.entries[address] = entry
+                    }
+                } else if !entries.isNull {
+                    error("entries must be a mapping of address to entry", entries)
+                }
+            }
+            return file
+        }
+
+        mutating func recipients(_ node: YAMLNode) -> [AgeRecipient] {
+            guard case .sequence(let items) = node.content else {
+                if !node.isNull { error("expected a list of age recipients", node) }
+                return []
+            }
+            return items.compactMap { item in
+                guard let text = item.scalarText else { return nil }
+                do {
+                    return try AgeRecipient.parse(text)
+                } catch {
+                    self.error("invalid recipient: \(error)", item)
+                    return nil
+                }
+            }
+        }
+
+        mutating func entry(_ address: String, _ node: YAMLNode) -> SealedEntry? {
+            guard let fields = pairs(node) else {
+                error("entry \"\(address)\" must be a mapping", node)
+                return nil
+            }
+            func text(_ key: String) -> String? { fields[key]?.scalarText }
+            guard let provider = text("provider"), let bot = text("bot") else {
+                error("entry \"\(address)\" needs provider and bot", node)
+                return nil
+            }
+            guard "\(provider)/\(bot)" == address else {
+                error("entry \"\(address)\" says provider \"\(provider)\" and bot \"\(bot)\"", node)
+                return nil
+            }
+            let origin = text("origin").flatMap(OwnedBot.Origin.init(rawValue:)) ?? .issued
+            var issuedAt: Date?
+            if let issued = fields["issued_at"] {
+                issuedAt = issued.scalarText.flatMap { try? Date($0, strategy: .iso8601) }
+                if issuedAt == nil { error("issued_at must be an ISO 8601 time", issued) }
+            }
+            var secret: String?
+            if let value = fields["secret"], !value.isNull {
+                guard let armored = value.scalarText, AgeArmor.isArmored(Array(armored.utf8)) else {
+                    error("secret must be an armored age file", value)
+                    return nil
+                }
+                secret = armored.hasSuffix("\n") ? armored : armored + "\n"
+            }
+            return SealedEntry(
+                provider: provider, bot: bot, id: text("id"), origin: origin, issuedAt: issuedAt,
+                permissionsSHA256: text("permissions_sha256"),
+                sealedTo: fields["sealed_to"].map { recipients($0) } ?? [], secret: secret)
+        }
+    }
+}
