@@ -45,6 +45,16 @@ let package = Package(
             dependencies: ["BotformCore", "BotformYAML", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // The services: the HTTP transport with retries, and one provider per service.
+        .target(
+            name: "BotformProviders",
+            dependencies: [
+                "BotformCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The Fyso-compatible sandbox server. It shares no wire types with the providers: a client bug and
         // a server bug must not be able to agree.
         .target(
@@ -65,13 +75,21 @@ let package = Package(
         .target(
             name: "BotformCLI",
             dependencies: [
-                "BotformCore", "BotformConfig", "BotformRender", "BotformSeal", "BotformSandbox",
+                "BotformCore", "BotformConfig", "BotformRender", "BotformSeal", "BotformProviders", "BotformSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(name: "botform", dependencies: ["BotformCLI"], swiftSettings: strict),
         .testTarget(name: "BotformCoreTests", dependencies: ["BotformCore"], swiftSettings: strict),
+        .testTarget(
+            name: "BotformProvidersTests",
+            dependencies: [
+                "BotformProviders", "BotformCore", "BotformSandbox", "BotformSeal",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "BotformSealTests", dependencies: ["BotformSeal", "BotformCore"], swiftSettings: strict),
         .testTarget(
             name: "BotformRenderTests", dependencies: ["BotformRender", "BotformCore"], exclude: ["Golden"],

@@ -2,6 +2,8 @@
 /// capabilities; the executor carries out one step at a time through this protocol.
 public protocol BotProvider: Sendable {
     var name: String { get }
+    /// What the provider can do as the caller it is configured as.
+    var capabilities: ProviderCapabilities { get }
     /// One read of everything relevant, paginated as the service pages.
     func observe() async throws -> ProviderObservation
     /// Carries out one step. Throws `ProviderError`.

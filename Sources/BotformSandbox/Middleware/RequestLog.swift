@@ -15,6 +15,8 @@ struct RequestLogEntry: Codable, Sendable {
     var durationMs: Double
     /// `error`, `rate-limited` or `dropped` when a fault was injected.
     var fault: String?
+    /// The client's User-Agent (not a secret; tells which tool sent the request).
+    var userAgent: String?
 }
 
 /// The most recent requests to the API (not the control API), in order.

@@ -26,7 +26,8 @@ struct RequestLogMiddleware: RouterMiddleware {
                     query: RequestLog.redacted(query: request.uri.query), status: entryStatus,
                     caller: context.trace.caller,
                     tenant: context.trace.tenant, durationMs: (milliseconds * 100).rounded() / 100,
-                    fault: context.trace.fault)
+                    fault: context.trace.fault,
+                    userAgent: request.headers[.userAgent])
             }
         }
         do {

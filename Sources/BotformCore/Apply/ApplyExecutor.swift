@@ -1,0 +1,267 @@
+import Foundation
+
+/// What the executor reports as it goes, for the progress lines on stderr. Never a secret.
+public enum ApplyEvent: Sendable {
+    case started(PlannedAction)
+    case finished(PlannedAction, seconds: Double, detail: String)
+    case failed(PlannedAction, message: String)
+    case note(String)
+}
+
+/// The outcome of an apply.
+public struct ApplyResult: Sendable {
+    public var completed: [String] = []
+    public var failed: [(address: String, message: String)] = []
+    public var secretsIssued = 0
+
+    public var isComplete: Bool { failed.isEmpty }
+}
+
+/// Carries out a plan: each secret is sealed (durably) before its action counts as done, and a call
+/// whose outcome is unknown is never blindly resent: the executor re-observes and then decides.
+public struct ApplyExecutor: Sendable {
+    let providers: [String: any BotProvider]
+    let custody: any SecretCustody
+    let parallelism: Int
+    let progress: @Sendable (ApplyEvent) -> Void
+    private let observers: [String: Reobserver]
+
+    /// How many times one action retries a step whose outcome was unknown.
+    static let recoveryAttempts = 3
+
+    public init(
+        providers: [String: any BotProvider], custody: any SecretCustody, parallelism: Int,
+        progress: @escaping @Sendable (ApplyEvent) -> Void
+    ) {
+        self.providers = providers
+        self.custody = custody
+        self.parallelism = max(1, parallelism)
+        self.progress = progress
+        observers = providers.mapValues(Reobserver.init)
+    }
+
+    /// Runs every action: revokes first (they free names and per-user slots), then the rest.
+    public func run(_ plan: PlanDocument) async -> ApplyResult {
+        let revokes = plan.actions.filter { $0.action == .revoke }
+        let others = plan.actions.filter { $0.action != .revoke }
+        var result = ApplyResult()
+        for phase in [revokes, others] where !phase.isEmpty {
+            await withTaskGroup(of: (String, Result<Int, ActionFailure>).self) { group in
+                var iterator = phase.makeIterator()
+                var running = 0
+                func startNext() {
+                    guard let action = iterator.next() else { return }
+                    running += 1
+                    group.addTask { (action.address, await self.perform(action)) }
+                }
+                for _ in 0..<parallelism { startNext() }
+                while running > 0, let (address, outcome) = await group.next() {
+                    running -= 1
+                    switch outcome {
+                    case .success(let issued):
+                        result.completed.append(address)
+                        result.secretsIssued += issued
+                    case .failure(let failure):
+                        result.failed.append((address, failure.message))
+                    }
+                    startNext()
+                }
+            }
+        }
+        return result
+    }
+
+    struct ActionFailure: Error {
+        let message: String
+    }
+
+    /// One action; returns how many secrets it sealed.
+    private func perform(_ action: PlannedAction) async -> Result<Int, ActionFailure> {
+        progress(.started(action))
+        let started = ContinuousClock.now
+        guard let provider = providers[action.provider] else {
+            return fail(action, "no provider \(action.provider)")
+        }
+        do {
+            var issued = 0
+            var detail = ""
+            switch action.action {
+            case .register:
+                let id = try await register(action, provider)
+                issued = 1
+                detail = "id \(id)"
+            case .replace:
+                if let id = action.botID { try await revoke(action, id: id, provider) }
+                let id = try await register(action, provider)
+                issued = 1
+                detail = "id \(id)"
+            case .reset:
+                guard let id = action.botID else { throw ActionFailure(message: "no bot id to reset") }
+                try await reset(action, id: id, provider)
+                issued = 1
+                detail = "id \(id)"
+            case .revoke:
+                guard let id = action.botID else { throw ActionFailure(message: "no bot id to revoke") }
+                try await revoke(action, id: id, provider)
+            case .adopt:
+                guard let id = action.botID else { throw ActionFailure(message: "no bot id to adopt") }
+                try await custody.recordAdopted(
+                    provider: action.provider, bot: action.bot, id: id, permissions: action.permissions)
+                detail = "id \(id), secret not held"
+            case .forget:
+                try await custody.recordForgotten(provider: action.provider, bot: action.bot)
+            }
+            let elapsed = ContinuousClock.now - started
+            progress(
+                .finished(
+                    action, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                    detail: detail))
+            return .success(issued)
+        } catch let failure as ActionFailure {
+            return fail(action, failure.message)
+        } catch {
+            return fail(action, "\(error)")
+        }
+    }
+
+    private func fail(_ action: PlannedAction, _ message: String) -> Result<Int, ActionFailure> {
+        progress(.failed(action, message: message))
+        return .failure(ActionFailure(message: message))
+    }
+
+    // MARK: Steps
+
+    /// Registers the bot and seals its secret. When the answer is lost, re-observes: a bot the service
+    /// created gets its (lost) secret reset; a bot it did not create is registered again.
+    private func register(_ action: PlannedAction, _ provider: any BotProvider) async throws -> String {
+        let permissions = action.permissions ?? Permissions()
+        for attempt in 1...Self.recoveryAttempts {
+            try await custody.recordIntent(
+                .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
+            let outcome: StepOutcome
+            do {
+                outcome = try await provider.execute(.register(name: action.bot, permissions: permissions))
+            } catch let error as ProviderError where error.kind == .outcomeUnknown {
+                progress(.note("\(action.address): \(error.message); checking what the service holds"))
+                let observed = try await observers[action.provider]?.fresh()
+                if let created = observed?.bots.first(where: { $0.name == action.bot && $0.isActive }) {
+                    progress(
+                        .note(
+                            "\(action.address): the service did register it (id \(created.id)); issuing a new secret, as the first was lost"
+                        ))
+                    try await recover(action, created: created, provider)
+                    return created.id
+                }
+                if attempt == Self.recoveryAttempts { throw ActionFailure(message: error.message) }
+                progress(.note("\(action.address): the service did not register it; registering again"))
+                continue
+            }
+            guard case .registered(let id, let secret) = outcome else {
+                throw ActionFailure(message: "unexpected answer to register")
+            }
+            try await seal(action, id: id, permissions: permissions, secret: secret)
+            return id
+        }
+        throw ActionFailure(message: "registration did not complete")
+    }
+
+    /// A registration whose secret was lost in transit: reset it, or (a caller that cannot reset)
+    /// revoke and register once more.
+    private func recover(_ action: PlannedAction, created: ObservedBot, _ provider: any BotProvider) async throws {
+        if providerCanReset(action.provider) {
+            try await reset(action, id: created.id, provider)
+        } else {
+            try await revoke(action, id: created.id, provider)
+            _ = try await registerOnce(action, provider)
+        }
+    }
+
+    private func registerOnce(_ action: PlannedAction, _ provider: any BotProvider) async throws -> String {
+        let permissions = action.permissions ?? Permissions()
+        try await custody.recordIntent(
+            .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
+        guard
+            case .registered(let id, let secret) = try await provider.execute(
+                .register(name: action.bot, permissions: permissions))
+        else {
+            throw ActionFailure(message: "unexpected answer to register")
+        }
+        try await seal(action, id: id, permissions: permissions, secret: secret)
+        return id
+    }
+
+    private func providerCanReset(_ name: String) -> Bool {
+        providers[name]?.capabilities.canResetSecret ?? false
+    }
+
+    /// Resets the secret and seals it; a lost answer means the old secret may be dead: reset again.
+    private func reset(_ action: PlannedAction, id: String, _ provider: any BotProvider) async throws {
+        for attempt in 1...Self.recoveryAttempts {
+            try await custody.recordIntent(.reset, provider: action.provider, bot: action.bot, id: id, permissions: nil)
+            do {
+                guard case .reset(let secret) = try await provider.execute(.resetSecret(id: id, name: action.bot))
+                else {
+                    throw ActionFailure(message: "unexpected answer to reset-secret")
+                }
+                try await seal(action, id: id, permissions: action.permissions ?? Permissions(), secret: secret)
+                return
+            } catch let error as ProviderError where error.kind == .outcomeUnknown {
+                if attempt == Self.recoveryAttempts { throw ActionFailure(message: error.message) }
+                let observed = try await observers[action.provider]?.fresh()
+                guard observed?.bots.contains(where: { $0.id == id && $0.isActive }) ?? true else {
+                    throw ActionFailure(message: "\(error.message); the bot is no longer active")
+                }
+                progress(.note("\(action.address): \(error.message); resetting again"))
+            }
+        }
+    }
+
+    /// Revokes the bot; a 404 is fine when the service shows it gone or revoked already.
+    private func revoke(_ action: PlannedAction, id: String, _ provider: any BotProvider) async throws {
+        do {
+            _ = try await provider.execute(.revoke(id: id, name: action.bot))
+        } catch let error as ProviderError {
+            guard case .rejected(let status, _) = error.kind, status == 404 else {
+                throw ActionFailure(message: error.message)
+            }
+            let observed = try await observers[action.provider]?.fresh()
+            guard !(observed?.bots.contains(where: { $0.id == id && $0.isActive }) ?? false) else {
+                throw ActionFailure(message: error.message)
+            }
+        }
+        try await custody.recordRevoked(provider: action.provider, bot: action.bot, id: id)
+    }
+
+    /// Seals a secret; failing that, the secret is lost (the intent on record makes the next plan reset it).
+    private func seal(_ action: PlannedAction, id: String, permissions: Permissions, secret: Secret) async throws {
+        do {
+            try await custody.recordIssued(
+                provider: action.provider, bot: action.bot, id: id, permissions: permissions, secret: secret, at: Date()
+            )
+        } catch {
+            throw ActionFailure(
+                message:
+                    "the service issued a secret but it could not be sealed (\(error)); it is lost, and the next plan resets it (secret_lost)"
+            )
+        }
+    }
+}
+
+/// Re-observes one provider for recoveries, at most one list at a time, shared by whoever is waiting.
+actor Reobserver {
+    let provider: any BotProvider
+    private var inFlight: Task<ProviderObservation, any Error>?
+
+    init(_ provider: any BotProvider) {
+        self.provider = provider
+    }
+
+    /// An observation started after this call (or joined, if one is running already).
+    func fresh() async throws -> ProviderObservation {
+        if let inFlight { return try await inFlight.value }
+        let task = Task { try await provider.observe() }
+        inFlight = task
+        defer { inFlight = nil }
+        return try await task.value
+    }
+}
