@@ -77,6 +77,8 @@ let package = Package(
             dependencies: [
                 "BotformCore", "BotformConfig", "BotformRender", "BotformSeal", "BotformProviders", "BotformSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

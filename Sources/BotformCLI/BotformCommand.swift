@@ -11,7 +11,11 @@ public struct BotformCommand: AsyncParsableCommand {
             (--detailed-exitcode), 3 apply incomplete, 4 saved plan stale, 5 sealed file locked, 64 usage.
             """,
         version: BotformVersion.current,
-        subcommands: [ValidateCommand.self, SchemaCommand.self, SandboxCommand.self]
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, ApplyCommand.self, ShowCommand.self, UnsealCommand.self,
+            KeygenCommand.self,
+            SandboxCommand.self, SchemaCommand.self,
+        ]
     )
 
     public init() {}

@@ -151,9 +151,11 @@ public final class SandboxServer: Sendable {
     public func start() async throws -> URL {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = application { port in continuation.yield(port) }
+        let group = ServiceGroup(
+            services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: service.logger)
         let task = Task {
             defer { continuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
@@ -165,18 +167,31 @@ public final class SandboxServer: Sendable {
             throw SandboxError("cannot listen on \(options.host):\(options.port)")
         }
         let url = Self.url(host: options.host, port: port)
-        running.set(task: task, url: url)
+        running.set(task: task, group: group, url: url)
         return url
     }
 
     /// The base URL while started.
     public var url: URL? { running.url }
 
-    /// Stops a server started with `start()` and waits until it has shut down.
+    /// Stops a server started with `start()`: a graceful shutdown (requests in flight finish), then waits.
     public func stop() async {
-        guard let task = running.take() else { return }
-        task.cancel()
+        guard let (task, group) = running.take() else { return }
+        await group.triggerGracefulShutdown()
         _ = await task.result
+    }
+
+    /// Makes a tenant owned by the admin, unless it exists (for several embedded providers).
+    public func ensureTenant(_ slug: String) async throws {
+        guard SandboxService.isValidSlug(slug) else { throw SandboxError("tenant \"\(slug)\" is not a valid slug") }
+        let adminID = self.adminID
+        let now = service.clock.now
+        try await service.store.write { state in
+            if state.tenant(slugOrID: slug) == nil {
+                state.put(
+                    Tenant(id: SandboxService.newID(), slug: slug, name: slug, ownerAdminID: adminID, createdAt: now))
+            }
+        }
     }
 
     /// An admin session token, for in-process use (`url: embedded`), without a password.
@@ -190,16 +205,16 @@ public final class SandboxServer: Sendable {
     }
 }
 
-/// The background task of a started server.
+/// The background task of a started server, and the service group that stops it.
 private final class RunningState: Sendable {
-    private let state = Mutex<(task: Task<Void, any Error>?, url: URL?)>((nil, nil))
+    private let state = Mutex<(task: Task<Void, any Error>, group: ServiceGroup, url: URL)?>(nil)
 
-    func set(task: Task<Void, any Error>, url: URL) { state.withLock { $0 = (task, url) } }
-    var url: URL? { state.withLock { $0.url } }
-    func take() -> Task<Void, any Error>? {
+    func set(task: Task<Void, any Error>, group: ServiceGroup, url: URL) { state.withLock { $0 = (task, group, url) } }
+    var url: URL? { state.withLock { $0?.url } }
+    func take() -> (Task<Void, any Error>, ServiceGroup)? {
         state.withLock { state in
-            defer { state = (nil, nil) }
-            return state.task
+            defer { state = nil }
+            return state.map { ($0.task, $0.group) }
         }
     }
 }

@@ -63,6 +63,11 @@ public struct HTTPTransport: Sendable {
     public let logger: Logger
     public static let userAgent = "botform/\(BotformVersion.current)"
 
+    /// The client a run shares across providers: connections time out after 10 s.
+    public static func makeClient() -> HTTPClient {
+        HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10))))
+    }
+
     public init(
         client: HTTPClient, baseURL: String, timeout: Duration, retry: RetryPolicy = RetryPolicy(), logger: Logger
     ) {

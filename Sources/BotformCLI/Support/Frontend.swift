@@ -1,0 +1,295 @@
+import AsyncHTTPClient
+import BotformConfig
+import BotformCore
+import BotformProviders
+import BotformSandbox
+import BotformSeal
+import Foundation
+import Logging
+
+/// The composition root of the commands that talk to services: configuration, credentials, providers
+/// (including the embedded sandbox), observation, ownership and the plan.
+struct Frontend {
+    let terminal: Terminal
+    var environment: [String: String] = ProcessInfo.processInfo.environment
+
+    /// A loaded configuration and what identifies it in a saved plan.
+    struct Configuration {
+        var state: DesiredState
+        var path: String
+        var sha256: String
+    }
+
+    /// Loads and validates; diagnostics go to stderr, and errors end the command.
+    func loadConfiguration(_ path: String?) throws -> Configuration {
+        let location = ConfigLocation.resolve(path)
+        let loaded = ConfigLoader.load(path: location)
+        for diagnostic in loaded.diagnostics.sorted { terminal.err(terminal.render(diagnostic)) }
+        guard let state = loaded.state else {
+            throw CLIError(
+                "the configuration is invalid (\(count(loaded.diagnostics.errors.count, "error"))); fix it and run again"
+            )
+        }
+        var digest = ""
+        for file in loaded.files {
+            let data = FileManager.default.contents(atPath: file) ?? Data()
+            digest += file + "\n" + SHA256Digest.hex(String(decoding: data, as: UTF8.self)) + "\n"
+        }
+        return Configuration(state: state, path: location, sha256: SHA256Digest.hex(digest))
+    }
+
+    // MARK: Providers
+
+    /// The providers of a run and what must be shut down after it.
+    final class Connections: @unchecked Sendable {
+        // @unchecked: built once before use, then only read; `close()` runs after every use.
+        var providers: [String: any BotProvider] = [:]
+        var summaries: [String: PlanDocument.ProviderSummary] = [:]
+        var embedded: SandboxServer?
+        let http: HTTPClient
+
+        init(http: HTTPClient) {
+            self.http = http
+        }
+
+        func close() async {
+            try? await http.shutdown()
+            await embedded?.stop()
+        }
+    }
+
+    /// Connects to every provider that has bots to plan (declared, or recorded in the sealed file).
+    func connect(_ configuration: Configuration, ownership: Ownership) async throws -> Connections {
+        let connections = Connections(http: HTTPTransport.makeClient())
+        do {
+            for provider in configuration.state.providers {
+                let used =
+                    !configuration.state.bots(of: provider.name).isEmpty || !ownership.bots(of: provider.name).isEmpty
+                guard used else { continue }
+                switch provider.settings {
+                case .fyso(let settings):
+                    connections.providers[provider.name] = try await fyso(
+                        provider.name, settings, configuration: configuration, connections: connections)
+                case .sym, .foks:
+                    throw CLIError(
+                        "provider \"\(provider.name)\" is a \(provider.kind.rawValue) provider, which this version of botform cannot plan yet; only fyso providers are supported"
+                    )
+                }
+            }
+        } catch {
+            await connections.close()
+            throw error
+        }
+        return connections
+    }
+
+    private func fyso(_ name: String, _ settings: FysoSettings, configuration: Configuration, connections: Connections)
+        async throws -> FysoProvider
+    {
+        var logger = Logger(label: "botform.http")
+        logger.logLevel = environment["BOTFORM_LOG"] == "debug" ? .debug : .warning
+        let timeout = Duration.seconds(settings.timeout.seconds)
+        let auth: FysoAuth
+        var caller = FysoCaller.admin
+        let endpoint: String
+        switch settings.endpoint {
+        case .embedded:
+            let server = try await embeddedSandbox(configuration, tenant: settings.tenant, connections: connections)
+            endpoint = server.url?.absoluteString ?? ""
+            if let credentials = settings.credentials {
+                (auth, caller) = try resolve(credentials, provider: name)
+            } else {
+                auth = .token(Secret(try await server.adminToken()))
+            }
+        case .url(let url):
+            endpoint = url
+            guard let credentials = settings.credentials else {
+                throw CLIError("provider \"\(name)\" has no credentials")
+            }
+            (auth, caller) = try resolve(credentials, provider: name)
+        }
+        connections.summaries[name] = PlanDocument.ProviderSummary(
+            name: name, type: "fyso", endpoint: settings.endpoint == .embedded ? "embedded sandbox" : endpoint,
+            tenant: settings.tenant,
+            caller: caller.rawValue, observedBots: 0, listCalls: 0)
+        let transport = HTTPTransport(client: connections.http, baseURL: endpoint, timeout: timeout, logger: logger)
+        return FysoProvider(name: name, tenant: settings.tenant, caller: caller, auth: auth, transport: transport)
+    }
+
+    /// The sandbox built into Botform, in-process, its state in `.botform/` beside the configuration.
+    private func embeddedSandbox(_ configuration: Configuration, tenant: String, connections: Connections) async throws
+        -> SandboxServer
+    {
+        if let server = connections.embedded {
+            try await server.ensureTenant(tenant)
+            return server
+        }
+        var options = SandboxOptions()
+        options.port = 0
+        options.tenant = tenant
+        options.dataPath = (configuration.state.baseDirectory as NSString).appendingPathComponent(
+            ".botform/sandbox.sqlite")
+        if let cost = environment["BOTFORM_SANDBOX_BCRYPT_COST"].flatMap(UInt8.init) { options.bcryptCost = cost }
+        do {
+            let server = try await SandboxServer.make(options)
+            try await server.start()
+            connections.embedded = server
+            return server
+        } catch {
+            throw CLIError("cannot start the embedded sandbox: \(error)")
+        }
+    }
+
+    /// Reads credentials from the environment or files. Messages name the variable or file, never a value.
+    func resolve(_ credentials: FysoCredentials, provider: String) throws -> (FysoAuth, FysoCaller) {
+        switch credentials {
+        case .token(let source, let caller):
+            return (.token(Secret(try read(source, provider: provider, what: "token"))), caller ?? .admin)
+        case .login(let email, let password, let caller):
+            return (
+                .login(
+                    email: try read(email, provider: provider, what: "email"),
+                    password: Secret(try read(password, provider: provider, what: "password"))), caller
+            )
+        }
+    }
+
+    func read(_ source: CredentialSource, provider: String, what: String) throws -> String {
+        switch source {
+        case .environment(let name):
+            guard let value = environment[name], !value.isEmpty else {
+                throw CLIError(
+                    "provider \"\(provider)\": the \(what) is read from the environment variable \(name), which is not set"
+                )
+            }
+            return value
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CLIError("provider \"\(provider)\": cannot read the \(what) file \"\(path)\"")
+            }
+            let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !value.isEmpty else {
+                throw CLIError("provider \"\(provider)\": the \(what) file \"\(path)\" is empty")
+            }
+            return value
+        }
+    }
+
+    // MARK: Observe and plan
+
+    func observe(_ connections: Connections) async throws -> [String: ProviderObservation] {
+        try await withThrowingTaskGroup(of: ProviderObservation.self) { group in
+            for provider in connections.providers.values { group.addTask { try await provider.observe() } }
+            var observations: [String: ProviderObservation] = [:]
+            do {
+                for try await observation in group {
+                    observations[observation.provider] = observation
+                    connections.summaries[observation.provider]?.observedBots = observation.bots.count
+                    connections.summaries[observation.provider]?.listCalls = observation.listCalls
+                }
+            } catch let error as ProviderError {
+                throw CLIError("cannot read the bots: \(error.message)")
+            }
+            return observations
+        }
+    }
+
+    /// The sealed file's records (journal folded in), read-only.
+    func ownership(_ state: DesiredState) throws -> Ownership {
+        guard let path = state.output.sealedPath else { return Ownership() }
+        do {
+            let read = try SealedCustody.read(path: path)
+            if read.tornTail {
+                terminal.warn("the last record of \(path).journal was cut off by a crash; it is ignored")
+            }
+            return read.file.ownership
+        } catch {
+            throw CLIError("cannot read the sealed file: \(error)")
+        }
+    }
+
+    func plan(
+        _ configuration: Configuration, observations: [String: ProviderObservation], ownership: Ownership,
+        connections: Connections,
+        options: PlanDocument.Options
+    ) throws -> PlanDocument {
+        let plan: Plan
+        do {
+            plan = try Planner.plan(
+                PlanRequest(
+                    desired: configuration.state, observations: observations, ownership: ownership, now: Date(),
+                    targets: options.targets,
+                    rotate: options.rotate, allowDestroy: options.allowDestroy))
+        } catch {
+            throw CLIError(error.description, status: .usage)
+        }
+        return PlanDocument(
+            createdAt: Date(), configuration: .init(path: configuration.path, sha256: configuration.sha256),
+            options: options,
+            providers: connections.summaries.values.sorted { $0.name < $1.name }, actions: plan.actions,
+            drift: plan.drift, guards: plan.guards,
+            inputs: plan.inputs)
+    }
+
+    // MARK: Keys
+
+    /// Recipients from the configuration, `recipients_file` and `BOTFORM_RECIPIENTS`.
+    func recipients(_ state: DesiredState) throws -> [AgeRecipient] {
+        var recipients = state.output.recipients
+        var texts: [(String, String)] = []
+        if let path = state.output.recipientsFile {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CLIError("cannot read recipients_file \"\(path)\"")
+            }
+            for (index, line) in String(decoding: data, as: UTF8.self).split(
+                separator: "\n", omittingEmptySubsequences: false
+            ).enumerated() {
+                let text =
+                    line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?
+                    .trimmingCharacters(in: .whitespaces) ?? ""
+                if !text.isEmpty { texts.append((text, "\(path):\(index + 1)")) }
+            }
+        }
+        if let list = environment["BOTFORM_RECIPIENTS"] {
+            for text in list.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }) {
+                texts.append((String(text), "BOTFORM_RECIPIENTS"))
+            }
+        }
+        for (text, origin) in texts {
+            do {
+                let recipient = try AgeRecipient.parse(text)
+                if !recipients.contains(recipient) { recipients.append(recipient) }
+            } catch {
+                throw CLIError("\(origin): invalid recipient: \(error)")
+            }
+        }
+        return recipients
+    }
+
+    /// Identities from `-i` files, else `BOTFORM_IDENTITY` (the key itself, or a path to a key file).
+    func identities(files: [String]) throws -> [AgeIdentity] {
+        var identities: [AgeIdentity] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CLIError("cannot read identity file \"\(file)\"")
+            }
+            do {
+                identities += try AgeIdentity.parseFile(String(decoding: data, as: UTF8.self))
+            } catch {
+                throw CLIError("\(file): \(error.description)")
+            }
+        }
+        if identities.isEmpty, let value = environment["BOTFORM_IDENTITY"], !value.isEmpty {
+            let text =
+                value.hasPrefix("AGE-SECRET-KEY-")
+                ? value
+                : (FileManager.default.contents(atPath: value).map { String(decoding: $0, as: UTF8.self) } ?? "")
+            do {
+                identities = try AgeIdentity.parseFile(text)
+            } catch {
+                throw CLIError("BOTFORM_IDENTITY: \(error.description)")
+            }
+        }
+        return identities
+    }
+}
