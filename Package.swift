@@ -114,7 +114,7 @@ let package = Package(
         // Runs the built `botform` executable as a user would; depending on it makes `swift test` build it.
         .testTarget(
             name: "BotformCLITests",
-            dependencies: ["BotformCore", "botform"],
+            dependencies: ["BotformCore", "botform", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: strict
         ),
     ]

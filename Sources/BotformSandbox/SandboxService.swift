@@ -16,6 +16,7 @@ final class SandboxService: Sendable {
     let bcryptCost: UInt8
     let logger: Logger
     private let settingsState: Mutex<SandboxSettings>
+    private let issuedSecrets = Mutex<[String]>([])
 
     init(
         store: SandboxStore, tokens: TokenService, clock: SandboxClock, persistence: SandboxPersistence?,
@@ -47,6 +48,13 @@ final class SandboxService: Sendable {
         }
         return updated
     }
+
+    /// Keeps an issued secret for the test hook, when it is on.
+    func noteIssued(_ secret: String) {
+        if settings.recordIssuedSecrets { issuedSecrets.withLock { $0.append(secret) } }
+    }
+
+    var recordedSecrets: [String] { issuedSecrets.withLock { $0 } }
 
     /// bcrypt, off the cooperative pool: a cost-10 hash takes tens of milliseconds.
     func hash(_ secret: String) async throws -> String {

@@ -285,7 +285,7 @@ struct OpenAPITests {
                     checked += 1
                 }
             }
-            #expect(checked == 31)
+            #expect(checked == 32)
         }
     }
 }

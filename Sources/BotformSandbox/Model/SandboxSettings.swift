@@ -22,10 +22,13 @@ struct SandboxSettings: Codable, Sendable, Equatable {
     var sessionTTL = 86_400
     /// The rate limiter's 429 body: `string` (`{error: "RATE_LIMITED"}`, changelog v1.34) or `object`.
     var rateLimitErrorForm = "string"
+    /// A test hook, off by default: keep every secret the sandbox issues, in memory, for
+    /// `GET /_sandbox/issued-secrets`, so tests can search a client's output and disk for them.
+    var recordIssuedSecrets = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case botsPerUser, revocationEndsSessions, revokedNamesReusable, botListPageSize, listIncludesRevoked
-        case identifyReturnsToken, botTokenTTL, sessionTTL, rateLimitErrorForm
+        case identifyReturnsToken, botTokenTTL, sessionTTL, rateLimitErrorForm, recordIssuedSecrets
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -39,6 +42,7 @@ struct SandboxSettings: Codable, Sendable, Equatable {
         try container.encode(botTokenTTL, forKey: .botTokenTTL)
         try container.encode(sessionTTL, forKey: .sessionTTL)
         try container.encode(rateLimitErrorForm, forKey: .rateLimitErrorForm)
+        try container.encode(recordIssuedSecrets, forKey: .recordIssuedSecrets)
     }
 
     init() {}

@@ -123,6 +123,7 @@ extension SandboxService {
             }
             state.put(bot)
         }
+        noteIssued(secret)
         let wire =
             creatorKind == .admin
             ? RegisterWire(id: bot.id, name: bot.name, secret: secret, tenantSlug: tenant.slug, tenantId: nil)
@@ -366,6 +367,7 @@ extension SandboxService {
             current.lockedUntil = nil
             state.put(current)
         }
+        noteIssued(secret)
         return try JSONIO.envelope(ResetWire(id: bot.id, name: bot.name, secret: secret))
     }
 }

@@ -33,6 +33,13 @@ extension SandboxService {
             self.requestLog.clear()
             return try JSONIO.envelope(Cleared(cleared: true))
         }
+        control.get("issued-secrets") { _, _ in
+            guard self.settings.recordIssuedSecrets else {
+                throw APIError.notFound(
+                    "the issued-secrets test hook is off; PUT /_sandbox/settings {\"recordIssuedSecrets\": true} first")
+            }
+            return try JSONIO.envelope(self.recordedSecrets)
+        }
         control.get("openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
