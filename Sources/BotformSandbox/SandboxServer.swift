@@ -194,6 +194,16 @@ public final class SandboxServer: Sendable {
         }
     }
 
+    /// Every route the server answers, as `METHOD /path/{param}` (for the OpenAPI test).
+    var servedRoutes: [String] {
+        service.router().routes.map { route in
+            let path = route.path.description.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+                segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)
+            }.joined(separator: "/")
+            return "\(route.method.rawValue.uppercased()) \(path)"
+        }.sorted()
+    }
+
     /// An admin session token, for in-process use (`url: embedded`), without a password.
     public func adminToken() async throws -> String {
         try await service.tokens.session(kind: "admin", subject: adminID, tenant: nil, ttl: service.settings.sessionTTL)

@@ -1,9 +1,10 @@
 import AsyncHTTPClient
-import BotformSandbox
 import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import BotformSandbox
 
 @Suite("Sandbox: hostile requests", .timeLimit(.minutes(2)))
 struct SandboxRobustnessTests {
@@ -286,6 +287,10 @@ struct OpenAPITests {
                 }
             }
             #expect(checked == 32)
+            // And the other way round: nothing is served that the document does not describe.
+            let documented = paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } }
+                .sorted()
+            #expect(sandbox.server.servedRoutes == documented)
         }
     }
 }

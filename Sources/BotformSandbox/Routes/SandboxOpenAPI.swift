@@ -151,6 +151,10 @@ enum SandboxOpenAPI {
             method: "delete", path: "/_sandbox/requests", summary: "Clear the request log", security: false,
             requestBody: nil, responses: [200], tags: ["control"]),
         Operation(
+            method: "get", path: "/_sandbox/issued-secrets",
+            summary: "Test hook: secrets issued while recordIssuedSecrets is on",
+            security: false, requestBody: nil, responses: [200, 404], tags: ["control"]),
+        Operation(
             method: "get", path: "/_sandbox/openapi.json", summary: "This document", security: false, requestBody: nil,
             responses: [200], tags: ["control"]),
     ]
