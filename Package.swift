@@ -83,6 +83,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "botform", dependencies: ["BotformCLI"], swiftSettings: strict),
+        // Measurements for scripts/bench-apply: raw register calls, the executor without and with sealing.
+        .executableTarget(
+            name: "botform-bench",
+            dependencies: [
+                "BotformCore", "BotformProviders", "BotformSeal",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "BotformCoreTests", dependencies: ["BotformCore"], swiftSettings: strict),
         .testTarget(
             name: "BotformProvidersTests",

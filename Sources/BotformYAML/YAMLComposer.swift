@@ -105,9 +105,25 @@ private struct EventComposer {
         var items: [YAMLNode] = []
         var pairs: [YAMLNode.Pair] = []
         var pendingKey: YAMLNode?
-        var keys: [String: YAMLNode] = [:]
+        /// Keys seen so far: a list while the mapping is small (the common case), then also a dictionary.
+        var keyList: [YAMLNode] = []
+        var keyIndex: [String: YAMLNode] = [:]
         var weight = 1
         var skipNextValue = false
+
+        func firstKey(_ text: String) -> YAMLNode? {
+            if keyList.count <= 16 { return keyList.first { $0.scalarText == text } }
+            return keyIndex[text]
+        }
+
+        mutating func addKey(_ text: String, _ node: YAMLNode) {
+            keyList.append(node)
+            if keyList.count == 17 {
+                for key in keyList { if let name = key.scalarText { keyIndex[name] = keyIndex[name] ?? key } }
+            } else if keyList.count > 17 {
+                keyIndex[text] = node
+            }
+        }
     }
 
     init(file: String) {
@@ -222,13 +238,13 @@ private struct EventComposer {
         } else {
             frame.pendingKey = node
             if case .scalar(let text, _) = node.content {
-                if let first = frame.keys[text] {
+                if let first = frame.firstKey(text) {
                     diagnostics.error(
                         "duplicate key \"\(text)\" (first defined at line \(first.line), column \(first.column))",
                         at: node.location(in: file))
                     frame.skipNextValue = true
                 } else {
-                    frame.keys[text] = node
+                    frame.addKey(text, node)
                 }
             } else {
                 diagnostics.error(

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs the built `botform` binary and captures what a user or a CI job would see.
 struct BotformProcess {
     struct Result: CustomStringConvertible {
@@ -47,7 +51,7 @@ struct BotformProcess {
         process.standardError = err
         process.standardInput = input
         try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        if let stdin { try input.fileHandleForWriting.writeRetrying(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         // Read both pipes to the end before waiting, so a full pipe cannot deadlock the child.
         let group = DispatchGroup()
@@ -71,5 +75,21 @@ struct BotformProcess {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("botform-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+}
+
+extension FileHandle {
+    /// Writes all of `data`, retrying when a signal (a child exiting) interrupts the call: Foundation's
+    /// non-throwing `write` traps on EINTR.
+    func writeRetrying(_ data: Data) throws {
+        var rest = data[...]
+        while !rest.isEmpty {
+            let written = rest.withUnsafeBytes { Glibc.write(fileDescriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw CocoaError(.fileWriteUnknown)
+            }
+            rest = rest.dropFirst(written)
+        }
     }
 }

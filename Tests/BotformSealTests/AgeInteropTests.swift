@@ -4,6 +4,10 @@ import Testing
 
 @testable import BotformSeal
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs a tool, feeding stdin; returns stdout (stderr on failure, in the error).
 func runTool(_ arguments: [String], stdin: [UInt8] = [], environment: [String: String]? = nil) throws -> (
     status: Int32, stdout: [UInt8], stderr: String
@@ -24,7 +28,7 @@ func runTool(_ arguments: [String], stdin: [UInt8] = [], environment: [String: S
     let group = DispatchGroup()
     group.enter()
     DispatchQueue.global().async {
-        input.fileHandleForWriting.write(Data(stdin))
+        try? input.fileHandleForWriting.writeRetrying(Data(stdin))
         try? input.fileHandleForWriting.close()
         group.leave()
     }
@@ -161,5 +165,21 @@ struct AgeFormatTests {
         damaged[20] = damaged[20] == "Q" ? "P" : "Q"
         #expect(throws: AgeIdentity.ParseError.self) { try AgeIdentity.parse(String(damaged)) }
         #expect(throws: AgeIdentity.ParseError.self) { try AgeIdentity.parseFile("# only comments\n") }
+    }
+}
+
+extension FileHandle {
+    /// Writes all of `data`, retrying when a signal (a child exiting) interrupts the call: Foundation's
+    /// non-throwing `write` traps on EINTR.
+    func writeRetrying(_ data: Data) throws {
+        var rest = data[...]
+        while !rest.isEmpty {
+            let written = rest.withUnsafeBytes { Glibc.write(fileDescriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw CocoaError(.fileWriteUnknown)
+            }
+            rest = rest.dropFirst(written)
+        }
     }
 }

@@ -4,6 +4,10 @@ import BotformRender
 import BotformSeal
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `botform apply`: carry out a plan, sealing every secret the services issue.
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -226,7 +230,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 "apply needs confirmation, and stdin is not a terminal; pass --auto-approve to apply without asking")
         }
         terminal.err("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n")
-        FileHandle.standardError.write(Data("  Enter a value: ".utf8))
+        Terminal.write("  Enter a value: ", to: STDERR_FILENO)
         guard readLine(strippingNewline: true) == "yes" else { throw CLIError("apply cancelled") }
         terminal.err("")
     }

@@ -51,16 +51,34 @@ struct PlanCommand: AsyncParsableCommand {
         }
     }
 
-    /// Load, connect, observe and plan: shared with apply.
+    /// Load, connect, observe and plan. The sealed file is read while the services are being observed:
+    /// both take time (a large sealed file is megabytes of YAML), and they do not depend on each other.
     static func makePlan(path: String?, selection: PlanSelection, terminal: Terminal) async throws -> PlanDocument {
         let frontend = Frontend(terminal: terminal)
         let configuration = try frontend.loadConfiguration(path)
-        let ownership = try frontend.ownership(configuration.state)
-        let connections = try await frontend.connect(configuration, ownership: ownership)
+        let reading = Task.detached { try frontend.ownership(configuration.state) }
+        let connections: Frontend.Connections
+        let observations: [String: ProviderObservation]
+        var ownership: Ownership
         do {
-            let observations = try await frontend.observe(connections)
+            connections = try await frontend.connect(configuration, ownership: Ownership())
+        } catch {
+            reading.cancel()
+            throw error
+        }
+        do {
+            observations = try await frontend.observe(connections)
+            ownership = try await reading.value
+            // Providers with bots only in the sealed file (all removed from configuration) are read too.
+            let added = try await frontend.connect(configuration, ownership: ownership, into: connections)
+            var all = observations
+            if !added.isEmpty {
+                for (name, observation) in try await frontend.observe(connections, only: added) {
+                    all[name] = observation
+                }
+            }
             let plan = try frontend.plan(
-                configuration, observations: observations, ownership: ownership, connections: connections,
+                configuration, observations: all, ownership: ownership, connections: connections,
                 options: selection.options)
             await connections.close()
             return plan

@@ -62,25 +62,36 @@ struct Frontend {
     func connect(_ configuration: Configuration, ownership: Ownership) async throws -> Connections {
         let connections = Connections(http: HTTPTransport.makeClient())
         do {
-            for provider in configuration.state.providers {
-                let used =
-                    !configuration.state.bots(of: provider.name).isEmpty || !ownership.bots(of: provider.name).isEmpty
-                guard used else { continue }
-                switch provider.settings {
-                case .fyso(let settings):
-                    connections.providers[provider.name] = try await fyso(
-                        provider.name, settings, configuration: configuration, connections: connections)
-                case .sym, .foks:
-                    throw CLIError(
-                        "provider \"\(provider.name)\" is a \(provider.kind.rawValue) provider, which this version of botform cannot plan yet; only fyso providers are supported"
-                    )
-                }
-            }
+            try await connect(configuration, ownership: ownership, into: connections)
         } catch {
             await connections.close()
             throw error
         }
         return connections
+    }
+
+    /// Adds the providers not connected yet (sharing the connections' HTTP client); returns their names.
+    @discardableResult
+    func connect(_ configuration: Configuration, ownership: Ownership, into connections: Connections) async throws
+        -> [String]
+    {
+        var added: [String] = []
+        for provider in configuration.state.providers where connections.providers[provider.name] == nil {
+            let used =
+                !configuration.state.bots(of: provider.name).isEmpty || !ownership.bots(of: provider.name).isEmpty
+            guard used else { continue }
+            switch provider.settings {
+            case .fyso(let settings):
+                connections.providers[provider.name] = try await fyso(
+                    provider.name, settings, configuration: configuration, connections: connections)
+                added.append(provider.name)
+            case .sym, .foks:
+                throw CLIError(
+                    "provider \"\(provider.name)\" is a \(provider.kind.rawValue) provider, which this version of botform cannot plan yet; only fyso providers are supported"
+                )
+            }
+        }
+        return added
     }
 
     private func fyso(_ name: String, _ settings: FysoSettings, configuration: Configuration, connections: Connections)
@@ -177,9 +188,14 @@ struct Frontend {
 
     // MARK: Observe and plan
 
-    func observe(_ connections: Connections) async throws -> [String: ProviderObservation] {
-        try await withThrowingTaskGroup(of: ProviderObservation.self) { group in
-            for provider in connections.providers.values { group.addTask { try await provider.observe() } }
+    /// Observes the named providers (all of them by default), concurrently.
+    func observe(_ connections: Connections, only names: [String]? = nil) async throws -> [String: ProviderObservation]
+    {
+        let chosen =
+            names.map { names in connections.providers.filter { names.contains($0.key) }.map(\.value) }
+            ?? Array(connections.providers.values)
+        return try await withThrowingTaskGroup(of: ProviderObservation.self) { group in
+            for provider in chosen { group.addTask { try await provider.observe() } }
             var observations: [String: ProviderObservation] = [:]
             do {
                 for try await observation in group {

@@ -3,10 +3,6 @@ import Foundation
 
 #if canImport(Glibc)
     import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
 #endif
 
 /// Where output goes and how it looks: colour only on a TTY, never with `NO_COLOR` or `--no-color`.
@@ -24,11 +20,25 @@ public struct Terminal: Sendable {
     public static var stdinIsTerminal: Bool { isatty(STDIN_FILENO) == 1 }
 
     public func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        Self.write(text + "\n", to: STDOUT_FILENO)
     }
 
     public func err(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        Self.write(text + "\n", to: STDERR_FILENO)
+    }
+
+    /// Writes all of `text`, retrying when a signal interrupts the call. (Foundation's non-throwing
+    /// `FileHandle.write` traps on EINTR.) Output to a closed pipe is dropped.
+    static func write(_ text: String, to fd: Int32) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
+            }
+            bytes = bytes.dropFirst(written)
+        }
     }
 
     public enum Style: String, Sendable {

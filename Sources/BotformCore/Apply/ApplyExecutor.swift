@@ -25,6 +25,9 @@ public struct ApplyExecutor: Sendable {
     let parallelism: Int
     let progress: @Sendable (ApplyEvent) -> Void
     private let observers: [String: Reobserver]
+    /// Limits calls in flight to the services to `parallelism`. Actions waiting on the journal (an intent,
+    /// or a secret being made durable) do not hold a place, so disk latency overlaps service latency.
+    private let calls: AsyncSemaphore
 
     /// How many times one action retries a step whose outcome was unknown.
     static let recoveryAttempts = 3
@@ -38,6 +41,14 @@ public struct ApplyExecutor: Sendable {
         self.parallelism = max(1, parallelism)
         self.progress = progress
         observers = providers.mapValues(Reobserver.init)
+        calls = AsyncSemaphore(self.parallelism)
+    }
+
+    /// One step, holding one of the `parallelism` places for the duration of the call.
+    private func call(_ provider: any BotProvider, _ step: ProviderStep) async throws -> StepOutcome {
+        await calls.acquire()
+        defer { Task { await calls.release() } }
+        return try await provider.execute(step)
     }
 
     /// Runs every action: revokes first (they free names and per-user slots), then the rest.
@@ -54,7 +65,8 @@ public struct ApplyExecutor: Sendable {
                     running += 1
                     group.addTask { (action.address, await self.perform(action)) }
                 }
-                for _ in 0..<parallelism { startNext() }
+                // More actions than call places, so some can wait on the journal while others call.
+                for _ in 0..<(parallelism * 4) { startNext() }
                 while running > 0, let (address, outcome) = await group.next() {
                     running -= 1
                     switch outcome {
@@ -140,7 +152,7 @@ public struct ApplyExecutor: Sendable {
                 .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
             let outcome: StepOutcome
             do {
-                outcome = try await provider.execute(.register(name: action.bot, permissions: permissions))
+                outcome = try await call(provider, .register(name: action.bot, permissions: permissions))
             } catch let error as ProviderError where error.kind == .outcomeUnknown {
                 progress(.note("\(action.address): \(error.message); checking what the service holds"))
                 let observed = try await observers[action.provider]?.fresh()
@@ -181,7 +193,8 @@ public struct ApplyExecutor: Sendable {
         try await custody.recordIntent(
             .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
         guard
-            case .registered(let id, let secret) = try await provider.execute(
+            case .registered(let id, let secret) = try await call(
+                provider,
                 .register(name: action.bot, permissions: permissions))
         else {
             throw ActionFailure(message: "unexpected answer to register")
@@ -199,7 +212,7 @@ public struct ApplyExecutor: Sendable {
         for attempt in 1...Self.recoveryAttempts {
             try await custody.recordIntent(.reset, provider: action.provider, bot: action.bot, id: id, permissions: nil)
             do {
-                guard case .reset(let secret) = try await provider.execute(.resetSecret(id: id, name: action.bot))
+                guard case .reset(let secret) = try await call(provider, .resetSecret(id: id, name: action.bot))
                 else {
                     throw ActionFailure(message: "unexpected answer to reset-secret")
                 }
@@ -219,7 +232,7 @@ public struct ApplyExecutor: Sendable {
     /// Revokes the bot; a 404 is fine when the service shows it gone or revoked already.
     private func revoke(_ action: PlannedAction, id: String, _ provider: any BotProvider) async throws {
         do {
-            _ = try await provider.execute(.revoke(id: id, name: action.bot))
+            _ = try await call(provider, .revoke(id: id, name: action.bot))
         } catch let error as ProviderError {
             guard case .rejected(let status, _) = error.kind, status == 404 else {
                 throw ActionFailure(message: error.message)
@@ -263,5 +276,31 @@ actor Reobserver {
         inFlight = task
         defer { inFlight = nil }
         return try await task.value
+    }
+}
+
+/// A counting semaphore for async code: `acquire` waits (without blocking a thread) until a place frees.
+actor AsyncSemaphore {
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) {
+        available = count
+    }
+
+    func acquire() async {
+        if available > 0 {
+            available -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            available += 1
+        } else {
+            waiters.removeFirst().resume()
+        }
     }
 }

@@ -162,7 +162,7 @@ public enum Planner {
         }
 
         private mutating func recordInput(_ address: String, observed: ObservedBot?, owner: OwnedBot?) {
-            inputs[address] = SHA256Digest.hex("\(observed?.digest ?? "-")|\(owner?.digest ?? "-")")
+            inputs[address] = SHA256Digest.hex("\(observed?.fingerprint ?? "-")#\(owner?.fingerprint ?? "-")")
         }
 
         /// Plans a declared bot; returns the id of the service's bot it stands for, if any.

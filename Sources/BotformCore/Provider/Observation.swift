@@ -22,9 +22,9 @@ public struct ObservedBot: Sendable, Hashable {
         self.lastSeenAt = lastSeenAt
     }
 
-    /// A digest of what a plan depends on (id, state, permissions), to tell whether a saved plan is stale.
-    public var digest: String {
-        SHA256Digest.hex("\(id)|\(isActive)|\(permissions?.canonical ?? "-")")
+    /// What a plan depends on (id, state, permissions), for the digest that tells a saved plan is stale.
+    public var fingerprint: String {
+        "\(id)|\(isActive)|\(permissions?.canonical ?? "-")"
     }
 }
 

@@ -42,11 +42,9 @@ public struct OwnedBot: Sendable, Hashable {
     /// answer. The planner resets it.
     public var secretLost: Bool { origin == .issued && !secretHeld }
 
-    /// A digest of this record, part of a saved plan's staleness check.
-    public var digest: String {
-        SHA256Digest.hex(
-            "\(id ?? "-")|\(origin.rawValue)|\(issuedAt?.timeIntervalSince1970 ?? 0)|\(permissionsSHA256 ?? "-")|\(secretHeld)"
-        )
+    /// What a plan depends on in this record, for a saved plan's staleness check.
+    public var fingerprint: String {
+        "\(id ?? "-")|\(origin.rawValue)|\(issuedAt?.timeIntervalSince1970 ?? 0)|\(permissionsSHA256 ?? "-")|\(secretHeld)"
     }
 }
 

@@ -80,31 +80,47 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     private static func writeString(_ text: String, to output: inout String) {
         output += "\""
-        // Most strings need no escaping: append them whole. Lead bytes 0xC2 and 0xE2 may start C1
-        // controls or U+2028/U+2029, which take the careful path below.
-        let plain = text.utf8.allSatisfy {
-            $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 != 0x7F && $0 != 0xC2 && $0 != 0xE2
+        // Most strings need no escaping: append them whole. Otherwise append the runs between escapes.
+        let bytes = Array(text.utf8)
+        var runStart = 0
+        var index = 0
+        func flush(upTo end: Int) {
+            if runStart < end { output += String(decoding: bytes[runStart..<end], as: UTF8.self) }
         }
-        if plain {
-            output += text
-            output += "\""
-            return
-        }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case let c
-            where c.value < 0x20 || (0x7F...0x9F).contains(c.value) || c.value == 0x2028 || c.value == 0x2029:
-                let hex = String(c.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                output.unicodeScalars.append(scalar)
+        while index < bytes.count {
+            let byte = bytes[index]
+            var escape: String?
+            var width = 1
+            switch byte {
+            case 0x22: escape = "\\\""
+            case 0x5C: escape = "\\\\"
+            case 0x0A: escape = "\\n"
+            case 0x0D: escape = "\\r"
+            case 0x09: escape = "\\t"
+            case 0x00..<0x20, 0x7F: escape = unicodeEscape(UInt32(byte))
+            case 0xC2 where index + 1 < bytes.count && (0x80...0x9F).contains(bytes[index + 1]):
+                escape = unicodeEscape(UInt32(bytes[index + 1]))
+                width = 2
+            case 0xE2
+            where index + 2 < bytes.count && bytes[index + 1] == 0x80
+                && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
+                escape = unicodeEscape(bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029)
+                width = 3
+            default: break
             }
+            if let escape {
+                flush(upTo: index)
+                output += escape
+                runStart = index + width
+            }
+            index += width
         }
+        flush(upTo: bytes.count)
         output += "\""
+    }
+
+    private static func unicodeEscape(_ value: UInt32) -> String {
+        let hex = String(value, radix: 16)
+        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
     }
 }

@@ -1,6 +1,7 @@
 /// SHA-256 (FIPS 180-4), for the digests the core records: `permissions_sha256` in the sealed file and
 /// the per-bot input digests a saved plan is checked against. Pure Swift, so the core stays dependency
-/// free; the tests compare it with swift-crypto.
+/// free, and allocation-free per block because a plan hashes once per bot (tested against FIPS vectors
+/// and swift-crypto).
 public enum SHA256Digest {
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -15,23 +16,70 @@ public enum SHA256Digest {
 
     /// The 32-byte digest of `bytes`.
     public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        var state = State()
+        let contiguous = bytes.withContiguousStorageIfAvailable { state.digest($0) }
+        let h = contiguous ?? Array(bytes).withUnsafeBufferPointer { state.digest($0) }
+        var output = [UInt8](repeating: 0, count: 32)
+        for (index, word) in h.enumerated() {
+            output[index * 4] = UInt8(truncatingIfNeeded: word >> 24)
+            output[index * 4 + 1] = UInt8(truncatingIfNeeded: word >> 16)
+            output[index * 4 + 2] = UInt8(truncatingIfNeeded: word >> 8)
+            output[index * 4 + 3] = UInt8(truncatingIfNeeded: word)
+        }
+        return output
+    }
+
+    /// The lowercase hex digest of a string's UTF-8 bytes.
+    public static func hex(_ text: String) -> String {
+        var text = text
+        return text.withUTF8 { buffer in
+            var state = State()
+            let h = state.digest(buffer)
+            let digits: [UInt8] = Array("0123456789abcdef".utf8)
+            return String(unsafeUninitializedCapacity: 64) { output in
+                for (index, word) in h.enumerated() {
+                    for byte in 0..<4 {
+                        let value = Int(truncatingIfNeeded: word >> UInt32(24 - byte * 8)) & 0xFF
+                        output[index * 8 + byte * 2] = digits[value >> 4]
+                        output[index * 8 + byte * 2 + 1] = digits[value & 15]
+                    }
+                }
+                return 64
+            }
+        }
+    }
+
+    private struct State {
         var h: [UInt32] = [
             0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
         ]
-        var message = Array(bytes)
-        let bitLength = UInt64(message.count) &* 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) {
-            message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
-        }
         var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: message.count, by: 64) {
+
+        mutating func digest(_ input: UnsafeBufferPointer<UInt8>) -> [UInt32] {
+            var offset = 0
+            while input.count - offset >= 64 {
+                block { input[offset + $0] }
+                offset += 64
+            }
+            // The tail, the 0x80 marker and the length, in one or two final blocks.
+            var tail = [UInt8](repeating: 0, count: 128)
+            let remaining = input.count - offset
+            for index in 0..<remaining { tail[index] = input[offset + index] }
+            tail[remaining] = 0x80
+            let blocks = remaining < 56 ? 1 : 2
+            let bitLength = UInt64(input.count) &* 8
+            for shift in 0..<8 {
+                tail[blocks * 64 - 1 - shift] = UInt8(truncatingIfNeeded: bitLength >> UInt64(shift * 8))
+            }
+            for final in 0..<blocks { block { tail[final * 64 + $0] } }
+            return h
+        }
+
+        private mutating func block(_ byte: (Int) -> UInt8) {
             for i in 0..<16 {
-                let base = chunk + i * 4
                 w[i] =
-                    UInt32(message[base]) << 24 | UInt32(message[base + 1]) << 16 | UInt32(message[base + 2]) << 8
-                    | UInt32(message[base + 3])
+                    UInt32(byte(i * 4)) << 24 | UInt32(byte(i * 4 + 1)) << 16 | UInt32(byte(i * 4 + 2)) << 8
+                    | UInt32(byte(i * 4 + 3))
             }
             for i in 16..<64 {
                 let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
@@ -42,7 +90,7 @@ public enum SHA256Digest {
             for i in 0..<64 {
                 let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
                 let choice = (e & f) ^ (~e & g)
-                let temp1 = hh &+ s1 &+ choice &+ k[i] &+ w[i]
+                let temp1 = hh &+ s1 &+ choice &+ SHA256Digest.k[i] &+ w[i]
                 let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
                 let majority = (a & b) ^ (a & c) ^ (b & c)
                 let temp2 = s0 &+ majority
@@ -57,16 +105,9 @@ public enum SHA256Digest {
             h[6] = h[6] &+ g
             h[7] = h[7] &+ hh
         }
-        return h.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - $0 * 8)) } }
-    }
 
-    /// The lowercase hex digest of a string's UTF-8 bytes.
-    public static func hex(_ text: String) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(hash(text.utf8).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+        private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
     }
-
-    private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 }
 
 extension Permissions {

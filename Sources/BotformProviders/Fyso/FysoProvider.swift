@@ -36,11 +36,10 @@ public struct FysoProvider: BotProvider {
     // MARK: Calls
 
     /// Sends an authenticated, tenant-scoped call; on 401 with login credentials, logs in again once.
-    func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, idempotent: Bool)
+    func call(_ method: HTTPMethod, _ path: String, body: JSONValue? = nil, idempotent: Bool)
         async throws(ProviderError) -> APIResponse
     {
-        var data: Data?
-        if let body { data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) }
+        let data = body.map { Data($0.serialized(pretty: false).utf8) }
         var relogged = false
         while true {
             let token = try await session.bearer()
@@ -146,9 +145,15 @@ public struct FysoProvider: BotProvider {
     public func execute(_ step: ProviderStep) async throws -> StepOutcome {
         switch step {
         case .register(let botName, let permissions):
-            var body: [String: Any] = ["name": botName, "permissions": ["entities": permissions.actionNames]]
-            if caller == .admin { body["tenantSlug"] = tenant }
-            let response = try await call(.POST, "/api/auth/bots/register", body: body, idempotent: false)
+            let entities = JSONValue.object(
+                permissions.entityNames.map { entity in
+                    (entity, .array(permissions.actions(for: entity).sorted.map { .string($0.rawValue) }))
+                })
+            var fields: [(String, JSONValue)] = [
+                ("name", .string(botName)), ("permissions", .object([("entities", entities)])),
+            ]
+            if caller == .admin { fields.append(("tenantSlug", .string(tenant))) }
+            let response = try await call(.POST, "/api/auth/bots/register", body: .object(fields), idempotent: false)
             guard response.status == 201 || response.status == 200 else {
                 throw failure("registering \(botName)", response)
             }
@@ -212,7 +217,10 @@ actor FysoSession {
         guard case .login(let email, let password) = auth else { throw ProviderError(.authentication, "no Fyso token") }
         logins += 1
         let path = caller == .admin ? "/api/auth/login" : "/api/auth/tenant/login"
-        let body = try? JSONSerialization.data(withJSONObject: ["email": email, "password": password.reveal()])
+        let body = Data(
+            JSONValue.object([("email", .string(email)), ("password", .string(password.reveal()))]).serialized(
+                pretty: false
+            ).utf8)
         let headers = caller == .user ? [("X-Tenant-ID", tenant)] : []
         let response = try await transport.send(
             APIRequest(method: .POST, path: path, headers: headers, body: body, idempotent: true))

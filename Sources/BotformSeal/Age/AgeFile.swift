@@ -11,11 +11,14 @@ public enum AgeFile {
 
     // MARK: Encrypt
 
-    /// Encrypts `plaintext` to every recipient; returns the binary age file.
+    /// Encrypts `plaintext` to every recipient; returns the binary age file. Bytes are assembled
+    /// directly (no intermediate strings): apply seals one secret per action.
     public static func encrypt(_ plaintext: [UInt8], to recipients: [AgeRecipient]) throws -> [UInt8] {
         precondition(!recipients.isEmpty, "age needs at least one recipient")
         let fileKey = randomBytes(16)
-        var header = versionLine + "\n"
+        var output: [UInt8] = []
+        output.reserveCapacity(200 + recipients.count * 120 + plaintext.count + (plaintext.count / chunkSize + 1) * 16)
+        output += versionLineBytes
         for recipient in recipients {
             let ephemeral = Curve25519.KeyAgreement.PrivateKey()
             let share = Array(ephemeral.publicKey.rawRepresentation)
@@ -23,31 +26,41 @@ public enum AgeFile {
             let shared = try ephemeral.sharedSecretFromKeyAgreement(with: theirs)
             let wrapKey = hkdf(
                 shared.withUnsafeBytes { Array($0) }, salt: share + recipient.publicKey, info: x25519Label)
-            let body = try seal(fileKey, key: wrapKey, nonce: [UInt8](repeating: 0, count: 12))
-            header += "-> X25519 \(Base64.encode(share, padded: false))\n"
-            header += wrap(Base64.encode(body, padded: false))
+            let body = try seal(fileKey, key: wrapKey, nonce: zeroNonce)
+            output += stanzaPrefix
+            output += Base64.encode(share, padded: false).utf8
+            output.append(0x0A)
+            output += wrap(Base64.encode(body, padded: false)).utf8
         }
-        header += "---"
+        output += macLinePrefix
         let mac = HMAC<SHA256>.authenticationCode(
-            for: Array(header.utf8), using: SymmetricKey(data: hkdf(fileKey, salt: [], info: "header")))
-        header += " \(Base64.encode(Array(mac), padded: false))\n"
+            for: output, using: SymmetricKey(data: hkdf(fileKey, salt: [], info: "header")))
+        output.append(0x20)
+        output += Base64.encode(Array(mac), padded: false).utf8
+        output.append(0x0A)
 
         let nonce = randomBytes(16)
-        let payloadKey = hkdf(fileKey, salt: nonce, info: "payload")
-        var output = Array(header.utf8) + nonce
-        output.reserveCapacity(output.count + plaintext.count + (plaintext.count / chunkSize + 1) * 16)
+        let payloadKey = SymmetricKey(data: hkdf(fileKey, salt: nonce, info: "payload"))
+        output += nonce
         var counter: UInt64 = 0
         var offset = 0
         repeat {
             let end = min(offset + chunkSize, plaintext.count)
-            let isLast = end == plaintext.count
-            output += try seal(
-                Array(plaintext[offset..<end]), key: payloadKey, nonce: chunkNonce(counter, last: isLast))
+            let box = try ChaChaPoly.seal(
+                plaintext[offset..<end], using: payloadKey,
+                nonce: ChaChaPoly.Nonce(data: chunkNonce(counter, last: end == plaintext.count)))
+            output += box.ciphertext
+            output += box.tag
             counter += 1
             offset = end
         } while offset < plaintext.count
         return output
     }
+
+    private static let versionLineBytes = Array("age-encryption.org/v1\n".utf8)
+    private static let stanzaPrefix = Array("-> X25519 ".utf8)
+    private static let macLinePrefix = Array("---".utf8)
+    private static let zeroNonce = [UInt8](repeating: 0, count: 12)
 
     /// Body lines: 64 columns, then a final shorter line (possibly empty).
     private static func wrap(_ encoded: String) -> String {
@@ -181,9 +194,10 @@ public enum AgeFile {
         return Array(try ChaChaPoly.open(box, using: SymmetricKey(data: key)))
     }
 
+    /// Random bytes from the system's CSPRNG (through BoringSSL: one call, not one per byte).
     static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        guard count > 0 else { return [] }
+        return SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
     }
 }
 

@@ -66,11 +66,11 @@ public actor SealedCustody: SecretCustody {
         guard !recipients.isEmpty else {
             throw AtomicFile.Failure(description: "no recipients to seal the secret of \(provider)/\(bot) to")
         }
-        let sealed = AgeArmor.armor(try AgeFile.encrypt(Array(secret.reveal().utf8), to: recipients))
+        let sealed = Base64.encode(try AgeFile.encrypt(Array(secret.reveal().utf8), to: recipients), padded: true)
         try await append(
             JournalRecord(
                 op: .issued, at: at, provider: provider, bot: bot, id: id, permissionsSHA256: permissions.sha256,
-                sealedTo: recipients.map(\.description), secret: sealed))
+                sealedTo: recipients.map(\.description), age: sealed))
     }
 
     public func recordRevoked(provider: String, bot: String, id: String) async throws {

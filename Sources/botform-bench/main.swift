@@ -1,0 +1,157 @@
+import AsyncHTTPClient
+import BotformCore
+import BotformProviders
+import BotformSeal
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Measures, against a running sandbox, the same N registrations three ways at the same parallelism:
+/// raw calls through the HTTP transport, the apply executor with a custody that discards secrets, and the
+/// executor with the sealed file. Prints one JSON line. Usage:
+///   botform-bench URL ADMIN_PASSWORD BOTS PARALLELISM SCRATCH_DIR ROUNDS
+struct Discard: SecretCustody {
+    func ownership() async -> Ownership { Ownership() }
+    func recordIntent(_ intent: IssueIntent, provider: String, bot: String, id: String?, permissions: Permissions?)
+        async throws
+    {}
+    func recordIssued(provider: String, bot: String, id: String, permissions: Permissions, secret: Secret, at: Date)
+        async throws
+    {}
+    func recordRevoked(provider: String, bot: String, id: String) async throws {}
+    func recordAdopted(provider: String, bot: String, id: String, permissions: Permissions?) async throws {}
+    func recordForgotten(provider: String, bot: String) async throws {}
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 7, let bots = Int(arguments[3]), let parallelism = Int(arguments[4]),
+    let rounds = Int(arguments[6])
+else {
+    try? FileHandle.standardError.write(
+        contentsOf: Data("usage: botform-bench URL ADMIN_PASSWORD BOTS PARALLELISM SCRATCH_DIR ROUNDS\n".utf8))
+    exit(64)
+}
+let url = arguments[1]
+let scratch = arguments[5]
+let client = HTTPTransport.makeClient()
+var logger = Logger(label: "bench")
+logger.logLevel = .error
+let transport = HTTPTransport(client: client, baseURL: url, timeout: .seconds(30), logger: logger)
+let provider = FysoProvider(
+    name: "prod", tenant: "sandbox", caller: .admin,
+    auth: .login(email: "admin@sandbox.local", password: Secret(arguments[2])), transport: transport)
+let permissions = Permissions(["products": [.read]])
+let recipient = AgeIdentity().recipient
+
+/// This process's CPU time (user + system) so far.
+func cpu() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+func seconds(_ start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// N bare register calls, `parallelism` at a time.
+func raw(prefix: String) async throws -> Double {
+    let start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var next = 0
+        func add() {
+            let index = next
+            next += 1
+            group.addTask {
+                _ = try await provider.execute(.register(name: "\(prefix)-\(index)", permissions: permissions))
+            }
+        }
+        for _ in 0..<min(parallelism, bots) { add() }
+        while try await group.next() != nil { if next < bots { add() } }
+    }
+    return seconds(start)
+}
+
+/// N register actions through the executor with `custody`.
+func executor(prefix: String, custody: any SecretCustody) async -> (Double, ApplyResult) {
+    let actions = (0..<bots).map { index in
+        PlannedAction(
+            address: "prod/\(prefix)-\(index)", provider: "prod", bot: "\(prefix)-\(index)", action: .register,
+            permissions: permissions,
+            reasons: [ActionReason(.notOnService, "benchmark")])
+    }
+    let plan = PlanDocument(
+        createdAt: Date(), configuration: .init(path: "-", sha256: "-"), options: .init(), providers: [],
+        actions: actions, drift: [], guards: [],
+        inputs: [:])
+    let start = ContinuousClock.now
+    let result = await ApplyExecutor(providers: ["prod": provider], custody: custody, parallelism: parallelism) { _ in }
+        .run(plan)
+    return (seconds(start), result)
+}
+
+if ProcessInfo.processInfo.environment["BENCH_MICRO"] != nil {
+    let secret = Secret("dK9mXqP3nR8vTw2zAe7yLs4cBhJfGu6i")
+    var start = ContinuousClock.now
+    for _ in 0..<1_000 { _ = try AgeFile.encrypt(Array(secret.reveal().utf8), to: [recipient]) }
+    print("encrypt x1000: \(seconds(start))")
+    let custody = try SealedCustody(path: "\(scratch)/micro.sealed.yaml", recipients: [recipient])
+    start = ContinuousClock.now
+    for index in 0..<1_000 {
+        try await custody.recordIntent(.register, provider: "prod", bot: "b\(index)", id: nil, permissions: permissions)
+    }
+    print("intent x1000 sequential: \(seconds(start))")
+    start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for index in 0..<1_000 {
+            group.addTask {
+                try await custody.recordIssued(
+                    provider: "prod", bot: "b\(index)", id: "id\(index)", permissions: permissions, secret: secret,
+                    at: Date())
+            }
+        }
+        try await group.waitForAll()
+    }
+    print("issued x1000 concurrent: \(seconds(start)) \(await custody.journalStatistics())")
+    exit(0)
+}
+
+if ProcessInfo.processInfo.environment["BENCH_SEALED_ONLY"] != nil {
+    let custody = try SealedCustody(path: "\(scratch)/only.sealed.yaml", recipients: [recipient])
+    let (time, _) = await executor(prefix: "only", custody: custody)
+    print("sealed only: \(time)")
+    exit(0)
+}
+
+var rows: [String] = []
+for round in 0..<rounds {
+    var cpuMark = cpu()
+    let rawTime = try await raw(prefix: "raw\(round)")
+    let rawCPU = cpu() - cpuMark
+    cpuMark = cpu()
+    let (discardTime, discarded) = await executor(prefix: "exe\(round)", custody: Discard())
+    let executorCPU = cpu() - cpuMark
+    let path = "\(scratch)/bench-\(round).sealed.yaml"
+    let custody = try SealedCustody(path: path, recipients: [recipient])
+    cpuMark = cpu()
+    let (sealedTime, sealed) = await executor(prefix: "sea\(round)", custody: custody)
+    let sealedCPU = cpu() - cpuMark
+    let statistics = await custody.journalStatistics()
+    let checkpointStart = ContinuousClock.now
+    try await custody.checkpoint()
+    let checkpoint = seconds(checkpointStart)
+    guard discarded.isComplete, sealed.isComplete else {
+        try? FileHandle.standardError.write(contentsOf: Data("round \(round): some registrations failed\n".utf8))
+        exit(1)
+    }
+    rows.append(
+        "{\"raw\": \(rawTime), \"executor\": \(discardTime), \"sealed\": \(sealedTime), \"checkpoint\": \(checkpoint), \"fsyncs\": \(statistics.syncs), \"records\": \(statistics.records), \"cpu\": {\"raw\": \(rawCPU), \"executor\": \(executorCPU), \"sealed\": \(sealedCPU)}}"
+    )
+}
+try await client.shutdown()
+print("[" + rows.joined(separator: ", ") + "]")
