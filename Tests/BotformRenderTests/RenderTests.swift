@@ -174,3 +174,46 @@ struct RenderTests {
         #expect(text.contains("<y>~</y> bot \"prod/rotator\""))
     }
 }
+
+@Suite("docs/plan.schema.json")
+struct PlanSchemaTests {
+    @Test("every golden JSON plan validates against the documented schema (Python jsonschema)")
+    func goldenPlansValidate() throws {
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        probe.arguments = ["python3", "-c", "import jsonschema"]
+        probe.standardError = FileHandle.nullDevice
+        try probe.run()
+        probe.waitUntilExit()
+        guard probe.terminationStatus == 0 else {
+            try #require(ProcessInfo.processInfo.environment["CI"] == nil, "CI must have python3 with jsonschema")
+            print("skipped: python3 with jsonschema is not available")
+            return
+        }
+        let root = RenderTests.golden.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let script = """
+            import glob, json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft7Validator.check_schema(schema)
+            validator = jsonschema.Draft7Validator(schema)
+            failures = []
+            for path in sorted(glob.glob(sys.argv[2] + "/*.json")):
+                for error in validator.iter_errors(json.load(open(path))):
+                    failures.append(f"{path}: {error.message}")
+            print("\\n".join(failures))
+            sys.exit(1 if failures else 0)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c", script, root.appendingPathComponent("docs/plan.schema.json").path, RenderTests.golden.path,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+    }
+}
