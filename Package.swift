@@ -93,16 +93,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Helpers several test targets share (temporary directories, child processes, JSON calls).
+        .target(
+            name: "BotformTestSupport",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/BotformTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "BotformCoreTests", dependencies: ["BotformCore"], swiftSettings: strict),
         .testTarget(
             name: "BotformProvidersTests",
             dependencies: [
-                "BotformProviders", "BotformCore", "BotformSandbox", "BotformSeal",
+                "BotformProviders", "BotformCore", "BotformSandbox", "BotformSeal", "BotformTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "BotformSealTests", dependencies: ["BotformSeal", "BotformCore"], swiftSettings: strict),
+        .testTarget(
+            name: "BotformSealTests", dependencies: ["BotformSeal", "BotformCore", "BotformTestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "BotformRenderTests", dependencies: ["BotformRender", "BotformCore"], exclude: ["Golden"],
             swiftSettings: strict),
@@ -124,7 +133,10 @@ let package = Package(
         // Runs the built `botform` executable as a user would; depending on it makes `swift test` build it.
         .testTarget(
             name: "BotformCLITests",
-            dependencies: ["BotformCore", "botform", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "BotformCore", "BotformTestSupport", "botform",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
     ]

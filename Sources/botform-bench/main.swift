@@ -153,5 +153,8 @@ for round in 0..<rounds {
         "{\"raw\": \(rawTime), \"executor\": \(discardTime), \"sealed\": \(sealedTime), \"checkpoint\": \(checkpoint), \"fsyncs\": \(statistics.syncs), \"records\": \(statistics.records), \"cpu\": {\"raw\": \(rawCPU), \"executor\": \(executorCPU), \"sealed\": \(sealedCPU)}}"
     )
 }
-try await client.shutdown()
+try await shutDown(client)
 print("[" + rows.joined(separator: ", ") + "]")
+
+/// In an async function, so the async `shutdown()` is chosen (top-level code picks the future-returning one).
+func shutDown(_ client: HTTPClient) async throws { try await client.shutdown() }

@@ -1,9 +1,6 @@
+import BotformTestSupport
 import Foundation
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Runs the built `botform` binary and captures what a user or a CI job would see.
 struct BotformProcess {
@@ -44,30 +41,10 @@ struct BotformProcess {
     }
 
     static func capture(_ process: Process, stdin: String? = nil) throws -> Result {
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { try input.fileHandleForWriting.writeRetrying(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes to the end before waiting, so a full pipe cannot deadlock the child.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            outData = out.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
+        let output = try runToCompletion(process, stdin: Data((stdin ?? "").utf8))
         return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+            status: output.status, stdout: String(decoding: output.stdout, as: UTF8.self),
+            stderr: String(decoding: output.stderr, as: UTF8.self))
     }
 
     /// A fresh temporary directory, removed by the caller.
@@ -75,21 +52,5 @@ struct BotformProcess {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("botform-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
-    }
-}
-
-extension FileHandle {
-    /// Writes all of `data`, retrying when a signal (a child exiting) interrupts the call: Foundation's
-    /// non-throwing `write` traps on EINTR.
-    func writeRetrying(_ data: Data) throws {
-        var rest = data[...]
-        while !rest.isEmpty {
-            let written = rest.withUnsafeBytes { Glibc.write(fileDescriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw CocoaError(.fileWriteUnknown)
-            }
-            rest = rest.dropFirst(written)
-        }
     }
 }

@@ -1,12 +1,9 @@
 import AsyncHTTPClient
+import BotformTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// `botform sandbox` as its own process on a free port, with a test client for its control API.
 final class SandboxProcess: @unchecked Sendable {
@@ -53,16 +50,7 @@ final class SandboxProcess: @unchecked Sendable {
     func call(_ method: HTTPMethod, _ path: String, _ body: Any? = nil, token: String? = nil) async throws -> (
         status: Int, json: Any?
     ) {
-        var request = HTTPClientRequest(url: url + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: [UInt8](try JSONSerialization.data(withJSONObject: body))))
-        }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let data = try await response.body.collect(upTo: 32 << 20)
-        return (Int(response.status.code), try? JSONSerialization.jsonObject(with: Data(data.readableBytesView)))
+        try await jsonCall(client, method, url + path, body: body, token: token)
     }
 
     func data(_ method: HTTPMethod, _ path: String, _ body: Any? = nil, token: String? = nil) async throws -> Any? {

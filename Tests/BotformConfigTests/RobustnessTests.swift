@@ -34,7 +34,7 @@ struct RobustnessTests {
 
     @Test("binary garbage gives a located error, never a crash")
     func binaryGarbage() {
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for _ in 0..<200 {
             let bytes = (0..<Int.random(in: 1...4096, using: &generator)).map { _ in
                 UInt8.random(in: 0...255, using: &generator)
@@ -151,7 +151,7 @@ struct RobustnessTests {
     func mutations() throws {
         let fixture = Fixture.root.appendingPathComponent("valid/every-feature.yaml")
         let original = try [UInt8](Data(contentsOf: fixture))
-        var generator = SeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let alphabet = Array(" \n\t:-[]{}#&*!|>'\",?%@`abcz019".utf8)
         for _ in 0..<1_500 {
             var bytes = original
@@ -170,20 +170,5 @@ struct RobustnessTests {
                 #expect((1...lines).contains(location.line) && location.column >= 1, "\(diagnostic)")
             }
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

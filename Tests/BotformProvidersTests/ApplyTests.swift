@@ -2,6 +2,7 @@ import BotformCore
 import BotformProviders
 import BotformSandbox
 import BotformSeal
+import BotformTestSupport
 import Foundation
 import NIOHTTP1
 import Testing
@@ -72,7 +73,7 @@ struct ApplyTests {
 
     @Test("apply converges: a second plan has no changes, and each sealed secret works")
     func converges() async throws {
-        let scratch = try Scratch()
+        let scratch = try Scratch("apply")
         try await Lab.with { lab in
             var pipeline = Pipeline(
                 lab: lab, sealedPath: scratch.path("s.sealed.yaml"), identity: AgeIdentity(), bots: Self.bots(12))
@@ -102,7 +103,7 @@ struct ApplyTests {
 
     @Test("--rotate and reset keep the bot and seal a new secret")
     func rotate() async throws {
-        let scratch = try Scratch()
+        let scratch = try Scratch("apply")
         try await Lab.with { lab in
             let pipeline = Pipeline(
                 lab: lab, sealedPath: scratch.path("s.sealed.yaml"), identity: AgeIdentity(), bots: Self.bots(2))
@@ -127,7 +128,7 @@ struct ApplyTests {
     @Test("under errors, 429s and dropped responses, apply converges within two runs, no duplicates, every secret held")
     func faults() async throws {
         for seed in [1, 2, 3] {
-            let scratch = try Scratch()
+            let scratch = try Scratch("apply")
             try await Lab.with { lab in
                 let pipeline = Pipeline(
                     lab: lab, sealedPath: scratch.path("s.sealed.yaml"), identity: AgeIdentity(), bots: Self.bots(30))

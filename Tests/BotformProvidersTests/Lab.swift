@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import BotformCore
 import BotformProviders
 import BotformSandbox
+import BotformTestSupport
 import Foundation
 import Logging
 import NIOCore
@@ -61,16 +62,8 @@ final class Lab: Sendable {
     func control(_ method: HTTPMethod, _ path: String, _ body: [String: Any]? = nil, token: String? = nil) async throws
         -> [String: Any]
     {
-        var request = HTTPClientRequest(url: url.absoluteString + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: [UInt8](try JSONSerialization.data(withJSONObject: body))))
-        }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let data = try await response.body.collect(upTo: 16 << 20)
-        return (try JSONSerialization.jsonObject(with: Data(data.readableBytesView)) as? [String: Any]) ?? [:]
+        (try await jsonCall(client, method, url.absoluteString + path, body: body, token: token).json as? [String: Any])
+            ?? [:]
     }
 
     func requestLog() async throws -> [[String: Any]] {
@@ -95,18 +88,4 @@ final class Lab: Sendable {
         _ = try await response.body.collect(upTo: 1 << 20)
         return response.status == .ok
     }
-}
-
-/// A temporary directory for one test, removed at the end.
-struct Scratch: ~Copyable {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("botform-apply-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
 }

@@ -1,22 +1,9 @@
 import BotformCore
+import BotformTestSupport
 import Foundation
 import Testing
 
 @testable import BotformSeal
-
-/// A temporary directory for one test, removed at the end.
-struct Scratch: ~Copyable {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("botform-seal-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 func mode(_ path: String) throws -> Int {
     try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
@@ -29,7 +16,7 @@ struct SealedFileTests {
 
     @Test("custody: the journal and the sealed file hold only ciphertext, mode 0600, and age opens the value")
     func custody() async throws {
-        let scratch = try Scratch()
+        let scratch = try Scratch("seal")
         let path = scratch.path("secrets.sealed.yaml")
         let custody = try SealedCustody(path: path, recipients: [identity.recipient])
         let permissions = Permissions(["products": [.read]])
@@ -55,7 +42,7 @@ struct SealedFileTests {
 
     @Test("render and parse round-trip; an unchanged entry renders identically, so diffs show only changes")
     func roundTrip() async throws {
-        let scratch = try Scratch()
+        let scratch = try Scratch("seal")
         let path = scratch.path("s.sealed.yaml")
         let custody = try SealedCustody(path: path, recipients: [identity.recipient])
         for name in ["alpha", "beta"] {
@@ -83,7 +70,7 @@ struct SealedFileTests {
 
     @Test("folding the journal: an intent without its issue leaves a bot whose secret is lost")
     func intentWithoutIssue() async throws {
-        let scratch = try Scratch()
+        let scratch = try Scratch("seal")
         let path = scratch.path("s.sealed.yaml")
         let custody = try SealedCustody(path: path, recipients: [identity.recipient])
         try await custody.recordIssued(
@@ -102,7 +89,7 @@ struct SealedFileTests {
 
     @Test("replaying a journal over a file that already folded it changes nothing")
     func idempotentReplay() async throws {
-        let scratch = try Scratch()
+        let scratch = try Scratch("seal")
         let path = scratch.path("s.sealed.yaml")
         let custody = try SealedCustody(path: path, recipients: [identity.recipient])
         try await custody.recordIntent(.register, provider: "prod", bot: "a", id: nil, permissions: nil)
@@ -119,7 +106,7 @@ struct SealedFileTests {
 
     @Test("a torn last journal line is ignored; a damaged earlier line is an error")
     func tornJournal() async throws {
-        let scratch = try Scratch()
+        let scratch = try Scratch("seal")
         let path = scratch.path("s.sealed.yaml")
         let custody = try SealedCustody(path: path, recipients: [identity.recipient])
         try await custody.recordIssued(
@@ -137,7 +124,7 @@ struct SealedFileTests {
 
     @Test("concurrent records share fsyncs (group commit) and none is lost")
     func groupCommit() async throws {
-        let scratch = try Scratch()
+        let scratch = try Scratch("seal")
         let path = scratch.path("s.sealed.yaml")
         let custody = try SealedCustody(path: path, recipients: [identity.recipient])
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -170,7 +157,7 @@ struct SealedFileTests {
 
     @Test("changing recipients: re-wrapped with an identity, otherwise reported as still sealed to the old ones")
     func rewrap() async throws {
-        let scratch = try Scratch()
+        let scratch = try Scratch("seal")
         let path = scratch.path("s.sealed.yaml")
         let custody = try SealedCustody(path: path, recipients: [identity.recipient])
         try await custody.recordIssued(
@@ -188,7 +175,7 @@ struct SealedFileTests {
 
     @Test("one apply at a time: a second lock attempt fails naming the holder, and succeeds once released")
     func locking() async throws {
-        let scratch = try Scratch()
+        let scratch = try Scratch("seal")
         let path = scratch.path("s.sealed.yaml")
         let first = try await SealLock.acquire(sealedPath: path, timeout: 0)
         do {

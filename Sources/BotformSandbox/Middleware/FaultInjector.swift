@@ -1,3 +1,4 @@
+import BotformCore
 import Foundation
 import Synchronization
 
@@ -106,22 +107,4 @@ final class FaultInjector: Sendable {
             return (settings.latencyMs, .pass)
         }
     }
-}
-
-/// SplitMix64: small, fast and seedable, so injected faults replay exactly.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform value in [0, 1).
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
