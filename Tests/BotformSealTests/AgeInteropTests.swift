@@ -1,14 +1,11 @@
 import BotformCore
+import BotformTestSupport
 import Foundation
 import Testing
 
 @testable import BotformSeal
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// Runs a tool, feeding stdin; returns stdout (stderr on failure, in the error).
+/// Runs a tool, feeding stdin; returns its exit status, stdout and stderr.
 func runTool(_ arguments: [String], stdin: [UInt8] = [], environment: [String: String]? = nil) throws -> (
     status: Int32, stdout: [UInt8], stderr: String
 ) {
@@ -16,31 +13,8 @@ func runTool(_ arguments: [String], stdin: [UInt8] = [], environment: [String: S
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
     if let environment { process.environment = environment }
-    let input = Pipe()
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    // Feed stdin and drain stdout on their own threads: a streaming tool blocks on a full pipe otherwise.
-    nonisolated(unsafe) var outData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        try? input.fileHandleForWriting.writeRetrying(Data(stdin))
-        try? input.fileHandleForWriting.close()
-        group.leave()
-    }
-    group.enter()
-    DispatchQueue.global().async {
-        outData = output.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let errData = errors.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return (process.terminationStatus, [UInt8](outData), String(decoding: errData, as: UTF8.self))
+    let output = try runToCompletion(process, stdin: Data(stdin))
+    return (output.status, [UInt8](output.stdout), String(decoding: output.stderr, as: UTF8.self))
 }
 
 /// True when the `age` tools are installed; in CI their absence fails the test that asked.
@@ -65,19 +39,16 @@ struct AgeInteropTests {
     @Test("what Botform seals opens with `age -d`, armored and binary, for one and several recipients")
     func botformToAge() throws {
         guard try ageToolsAvailable() else { return }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "botform-age-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = try Scratch("age")
         let first = AgeIdentity()
         let second = AgeIdentity()
-        let keyFile = directory.appendingPathComponent("key.txt")
-        try Data(second.fileContents().reveal().utf8).write(to: keyFile)
+        let keyFile = scratch.path("key.txt")
+        try Data(second.fileContents().reveal().utf8).write(to: URL(fileURLWithPath: keyFile))
         for payload in payloads {
             let binary = try AgeFile.encrypt(payload, to: [first.recipient, second.recipient])
             let armored = Array(AgeArmor.armor(binary).utf8)
             for file in [binary, armored] {
-                let result = try runTool(["age", "-d", "-i", keyFile.path], stdin: file)
+                let result = try runTool(["age", "-d", "-i", keyFile], stdin: file)
                 #expect(result.status == 0, "\(result.stderr)")
                 #expect(result.stdout == payload)
             }
@@ -114,18 +85,64 @@ struct AgeInteropTests {
         #expect(
             String(decoding: derived.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 == identity.recipient.description)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "botform-age-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let keyFile = directory.appendingPathComponent("key.txt")
-        try Data(identity.fileContents().reveal().utf8).write(to: keyFile)
+        let scratch = try Scratch("age")
+        let keyFile = scratch.path("key.txt")
+        try Data(identity.fileContents().reveal().utf8).write(to: URL(fileURLWithPath: keyFile))
         let encrypted = try runTool(["age", "-r", identity.recipient.description, "-a"], stdin: Array("hello".utf8))
         #expect(try AgeFile.decrypt(encrypted.stdout, identities: [identity]) == Array("hello".utf8))
         let decrypted = try runTool(
-            ["age", "-d", "-i", keyFile.path], stdin: try AgeFile.encrypt(Array("hello".utf8), to: [identity.recipient])
+            ["age", "-d", "-i", keyFile], stdin: try AgeFile.encrypt(Array("hello".utf8), to: [identity.recipient])
         )
         #expect(decrypted.stdout == Array("hello".utf8))
+    }
+}
+
+/// True when rage's Python binding (pyrage, a second age implementation, in Rust) is importable; in CI
+/// its absence fails the test that asked.
+func rageAvailable() throws -> Bool {
+    let available = (try? runTool(["python3", "-c", "import pyrage"]).status) == 0
+    if !available {
+        try #require(
+            ProcessInfo.processInfo.environment["CI"] == nil, "CI must have pyrage (python3 -m pip install pyrage)")
+        print("skipped: pyrage (rage's Python binding) is not installed")
+    }
+    return available
+}
+
+/// `python3 -c rageScript MODE KEYFILE`: decrypts stdin with the identity in KEYFILE, or encrypts stdin
+/// to its public key, using rage.
+private let rageScript = """
+    import sys, pyrage
+    mode, path = sys.argv[1], sys.argv[2]
+    line = next(l for l in open(path).read().splitlines() if l.startswith("AGE-SECRET-KEY-"))
+    identity = pyrage.x25519.Identity.from_str(line)
+    data = sys.stdin.buffer.read()
+    if mode == "decrypt":
+        sys.stdout.buffer.write(pyrage.decrypt(data, [identity]))
+    else:
+        sys.stdout.buffer.write(pyrage.encrypt(data, [identity.to_public()]))
+    """
+
+@Suite("age interoperability with rage, a second implementation")
+struct RageInteropTests {
+    @Test("rage opens what Botform seals (armored and binary, several recipients); Botform opens what rage encrypts")
+    func bothWays() throws {
+        guard try rageAvailable() else { return }
+        let scratch = try Scratch("rage")
+        let mine = AgeIdentity()
+        let keyFile = scratch.path("key.txt")
+        try Data(mine.fileContents().reveal().utf8).write(to: URL(fileURLWithPath: keyFile))
+        for payload in [[], Array("dK9mXqP3nR8vTw2zAe7yLs4cBhJfGu6i".utf8), AgeFile.randomBytes(150_000)] {
+            let binary = try AgeFile.encrypt(payload, to: [AgeIdentity().recipient, mine.recipient])
+            for file in [binary, Array(AgeArmor.armor(binary).utf8)] {
+                let opened = try runTool(["python3", "-c", rageScript, "decrypt", keyFile], stdin: file)
+                #expect(opened.status == 0, "\(opened.stderr)")
+                #expect(opened.stdout == payload)
+            }
+            let encrypted = try runTool(["python3", "-c", rageScript, "encrypt", keyFile], stdin: payload)
+            #expect(encrypted.status == 0, "\(encrypted.stderr)")
+            #expect(try AgeFile.decrypt(encrypted.stdout, identities: [mine]) == payload)
+        }
     }
 }
 
@@ -165,21 +182,5 @@ struct AgeFormatTests {
         damaged[20] = damaged[20] == "Q" ? "P" : "Q"
         #expect(throws: AgeIdentity.ParseError.self) { try AgeIdentity.parse(String(damaged)) }
         #expect(throws: AgeIdentity.ParseError.self) { try AgeIdentity.parseFile("# only comments\n") }
-    }
-}
-
-extension FileHandle {
-    /// Writes all of `data`, retrying when a signal (a child exiting) interrupts the call: Foundation's
-    /// non-throwing `write` traps on EINTR.
-    func writeRetrying(_ data: Data) throws {
-        var rest = data[...]
-        while !rest.isEmpty {
-            let written = rest.withUnsafeBytes { Glibc.write(fileDescriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw CocoaError(.fileWriteUnknown)
-            }
-            rest = rest.dropFirst(written)
-        }
     }
 }
