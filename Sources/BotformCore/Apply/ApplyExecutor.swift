@@ -29,8 +29,15 @@ public struct ApplyExecutor: Sendable {
     /// or a secret being made durable) do not hold a place, so disk latency overlaps service latency.
     private let calls: AsyncSemaphore
 
-    /// How many times one action retries a step whose outcome was unknown.
-    static let recoveryAttempts = 3
+    /// How many times one action tries a step whose outcome keeps coming back unknown (each time after
+    /// re-observing, so never blindly). A flaky service should not cost a second run: at a 44% failure
+    /// rate per call (the fault test's), eight attempts leave one action in 700 for the next run.
+    static let recoveryAttempts = 8
+
+    /// The pause before recovery attempt `attempt` (2 and on): 100 ms doubling, at most 1.6 s.
+    static func recoveryPause(_ attempt: Int) -> Duration {
+        .milliseconds(100 << min(max(attempt - 2, 0), 4))
+    }
 
     public init(
         providers: [String: any BotProvider], custody: any SecretCustody, parallelism: Int,
@@ -164,8 +171,11 @@ public struct ApplyExecutor: Sendable {
                     try await recover(action, created: created, provider)
                     return created.id
                 }
-                if attempt == Self.recoveryAttempts { throw ActionFailure(message: error.message) }
+                if attempt == Self.recoveryAttempts {
+                    throw ActionFailure(message: "\(error.message) (\(attempt) attempts)")
+                }
                 progress(.note("\(action.address): the service did not register it; registering again"))
+                try? await Task.sleep(for: Self.recoveryPause(attempt + 1))
                 continue
             }
             guard case .registered(let id, let secret) = outcome else {
@@ -219,12 +229,15 @@ public struct ApplyExecutor: Sendable {
                 try await seal(action, id: id, permissions: action.permissions ?? Permissions(), secret: secret)
                 return
             } catch let error as ProviderError where error.kind == .outcomeUnknown {
-                if attempt == Self.recoveryAttempts { throw ActionFailure(message: error.message) }
+                if attempt == Self.recoveryAttempts {
+                    throw ActionFailure(message: "\(error.message) (\(attempt) attempts)")
+                }
                 let observed = try await observers[action.provider]?.fresh()
                 guard observed?.bots.contains(where: { $0.id == id && $0.isActive }) ?? true else {
                     throw ActionFailure(message: "\(error.message); the bot is no longer active")
                 }
                 progress(.note("\(action.address): \(error.message); resetting again"))
+                try? await Task.sleep(for: Self.recoveryPause(attempt + 1))
             }
         }
     }
@@ -260,22 +273,38 @@ public struct ApplyExecutor: Sendable {
     }
 }
 
-/// Re-observes one provider for recoveries, at most one list at a time, shared by whoever is waiting.
+/// Re-observes one provider for recoveries, one list at a time, shared by whoever is waiting. What a
+/// caller gets was started after it asked: an observation already running may predate the call whose
+/// outcome the caller needs to see, so the caller waits for it to end and shares the next one.
 actor Reobserver {
     let provider: any BotProvider
-    private var inFlight: Task<ProviderObservation, any Error>?
+    private var running: Task<ProviderObservation, any Error>?
+    private var runningGeneration = 0
+    private var generations = 0
 
     init(_ provider: any BotProvider) {
         self.provider = provider
     }
 
-    /// An observation started after this call (or joined, if one is running already).
     func fresh() async throws -> ProviderObservation {
-        if let inFlight { return try await inFlight.value }
-        let task = Task { try await provider.observe() }
-        inFlight = task
-        defer { inFlight = nil }
-        return try await task.value
+        let needed = generations + 1
+        while true {
+            if let running {
+                let generation = runningGeneration
+                let result = await running.result
+                if generation >= needed { return try result.get() }
+                if runningGeneration == generation { self.running = nil }
+                continue
+            }
+            generations += 1
+            let generation = generations
+            let task = Task { try await provider.observe() }
+            running = task
+            runningGeneration = generation
+            let result = await task.result
+            if runningGeneration == generation { running = nil }
+            return try result.get()
+        }
     }
 }
 
