@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -82,7 +83,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "botform", dependencies: ["BotformCLI"], swiftSettings: strict),
+        .executableTarget(
+            name: "botform",
+            dependencies: [
+                "BotformCLI", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Measurements for scripts/bench-apply: raw register calls, the executor without and with sealing.
         .executableTarget(
             name: "botform-bench",
@@ -90,6 +98,8 @@ let package = Package(
                 "BotformCore", "BotformProviders", "BotformSeal",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

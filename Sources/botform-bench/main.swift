@@ -4,6 +4,8 @@ import BotformProviders
 import BotformSeal
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 
 #if canImport(Glibc)
     import Glibc
@@ -25,6 +27,9 @@ struct Discard: SecretCustody {
     func recordAdopted(provider: String, bot: String, id: String, permissions: Permissions?) async throws {}
     func recordForgotten(provider: String, bot: String) async throws {}
 }
+
+// As the botform executable does: tasks run on NIO's event loops.
+_ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
 let arguments = CommandLine.arguments
 guard arguments.count == 7, let bots = Int(arguments[3]), let parallelism = Int(arguments[4]),

@@ -56,7 +56,7 @@ struct PlanCommand: AsyncParsableCommand {
     static func makePlan(path: String?, selection: PlanSelection, terminal: Terminal) async throws -> PlanDocument {
         let frontend = Frontend(terminal: terminal)
         let configuration = try frontend.loadConfiguration(path)
-        let reading = Task.detached { try frontend.ownership(configuration.state) }
+        let reading = Task { try await offload { try frontend.ownership(configuration.state) } }
         let connections: Frontend.Connections
         let observations: [String: ProviderObservation]
         var ownership: Ownership
