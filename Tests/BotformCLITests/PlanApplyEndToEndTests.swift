@@ -206,6 +206,13 @@ struct PlanApplyEndToEndTests {
         let wrong = try workspace.run(["unseal", "secrets.sealed.yaml", "-i", "other.txt"])
         #expect(wrong.status == 1 && wrong.stderr.contains("no identity matches"))
         #expect(try workspace.run(["keygen", "-o", "other.txt"]).status == 1, "keygen never overwrites")
+        let fromEnvironment = try workspace.run(
+            ["unseal", "secrets.sealed.yaml", "--bot", "prod/alpha", "--format", "raw"],
+            environment: ["BOTFORM_IDENTITY": workspace.path("key.txt")])
+        #expect(fromEnvironment.status == 0 && fromEnvironment.stdout == raw.stdout, "BOTFORM_IDENTITY as a file")
+        let unreadable = try workspace.run(
+            ["unseal", "secrets.sealed.yaml"], environment: ["BOTFORM_IDENTITY": workspace.path("missing.txt")])
+        #expect(unreadable.status == 1 && unreadable.stderr.contains("BOTFORM_IDENTITY names"))
         let mode =
             try FileManager.default.attributesOfItem(atPath: workspace.path("other.txt"))[.posixPermissions] as? Int
         #expect(mode == 0o600)

@@ -40,6 +40,21 @@ struct SealedFileTests {
                 && entry.sealedTo == [identity.recipient])
     }
 
+    @Test("an identity file is created 0600 from its first byte, whatever the umask, and never overwrites")
+    func identityFile() throws {
+        let scratch = try Scratch("seal")
+        let path = scratch.path("key.txt")
+        let previous = umask(0)
+        defer { umask(previous) }
+        #expect(try identity.writeNewFile(at: path))
+        #expect(try mode(path) == 0o600)
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(try AgeIdentity.parseFile(written).map(\.recipient) == [identity.recipient])
+        #expect(try AgeIdentity().writeNewFile(at: path) == false)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == written, "the existing key is untouched")
+        #expect(throws: (any Error).self) { try identity.writeNewFile(at: scratch.path("missing/key.txt")) }
+    }
+
     @Test("render and parse round-trip; an unchanged entry renders identically, so diffs show only changes")
     func roundTrip() async throws {
         let scratch = try Scratch("seal")

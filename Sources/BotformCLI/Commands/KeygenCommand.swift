@@ -38,20 +38,17 @@ struct KeygenCommand: ParsableCommand {
 
     private func generate(_ terminal: Terminal) throws {
         let identity = AgeIdentity()
-        let contents = identity.fileContents()
         guard let output else {
-            terminal.out(contents.reveal().trimmingSuffixNewlines())
+            terminal.out(identity.fileContents().reveal().trimmingSuffixNewlines())
             return
         }
-        guard !FileManager.default.fileExists(atPath: output) else {
-            throw CLIError("\(output) exists; botform keygen never overwrites a key")
+        let written: Bool
+        do {
+            written = try identity.writeNewFile(at: output)
+        } catch {
+            throw CLIError("\(error)")
         }
-        guard
-            FileManager.default.createFile(
-                atPath: output, contents: Data(contents.reveal().utf8), attributes: [.posixPermissions: 0o600])
-        else {
-            throw CLIError("cannot write \(output)")
-        }
+        guard written else { throw CLIError("\(output) exists; botform keygen never overwrites a key") }
         terminal.err("Public key: \(identity.recipient)")
     }
 

@@ -296,10 +296,16 @@ struct Frontend {
             }
         }
         if identities.isEmpty, let value = environment["BOTFORM_IDENTITY"], !value.isEmpty {
-            let text =
-                value.hasPrefix("AGE-SECRET-KEY-")
-                ? value
-                : (FileManager.default.contents(atPath: value).map { String(decoding: $0, as: UTF8.self) } ?? "")
+            let text: String
+            if value.hasPrefix("AGE-SECRET-KEY-") {
+                text = value
+            } else if let data = FileManager.default.contents(atPath: value) {
+                text = String(decoding: data, as: UTF8.self)
+            } else {
+                throw CLIError(
+                    "BOTFORM_IDENTITY names \"\(value)\", which cannot be read; set it to an identity file or an AGE-SECRET-KEY-1… key"
+                )
+            }
             do {
                 identities = try AgeIdentity.parseFile(text)
             } catch {

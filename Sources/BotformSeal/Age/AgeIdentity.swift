@@ -73,4 +73,10 @@ public struct AgeIdentity: Sendable, CustomStringConvertible {
     public func fileContents(created: Date = Date()) -> Secret {
         Secret("# created: \(created.formatted(.iso8601))\n# public key: \(recipient)\n\(encoded.reveal())\n")
     }
+
+    /// Writes the identity file to `path` as a new file, mode 0600 from its creation. Returns false, writing
+    /// nothing, when `path` exists: a key is never overwritten.
+    public func writeNewFile(at path: String, created: Date = Date()) throws -> Bool {
+        try AtomicFile.createNew(path, with: Array(fileContents(created: created).reveal().utf8))
+    }
 }

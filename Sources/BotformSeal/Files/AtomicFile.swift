@@ -39,6 +39,27 @@ enum AtomicFile {
         syncDirectory(directory)
     }
 
+    /// Creates `path` with `contents`, durably, unless it exists (then returns false). The file has `mode`
+    /// from the moment it exists (O_EXCL, no chmod afterwards), and no other process can slip in between a
+    /// check and the write.
+    static func createNew(_ path: String, with contents: [UInt8], mode: mode_t = 0o600) throws -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        if fd < 0, errno == EEXIST { return false }
+        guard fd >= 0 else { throw Failure(description: "cannot create \(path): \(errorText())") }
+        do {
+            try writeAll(fd, contents, path: path)
+            guard fsync(fd) == 0 else { throw Failure(description: "cannot write \(path): \(errorText())") }
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        close(fd)
+        let directory = (path as NSString).deletingLastPathComponent
+        syncDirectory(directory.isEmpty ? "." : directory)
+        return true
+    }
+
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
         var offset = 0
         while offset < bytes.count {
