@@ -29,6 +29,43 @@ public enum ServiceEndpoint: Sendable, Hashable, Codable, CustomStringConvertibl
         case .url(let url): url
         }
     }
+
+    /// The endpoint as compared between runs: `embedded` as such; a URL with its scheme and host
+    /// lower-cased, the scheme's default port and any trailing slash dropped. Two spellings of one
+    /// service compare equal, so a cosmetic edit of `url` is not taken for a move to another service.
+    public var normalized: String {
+        guard case .url(let text) = self else { return "embedded" }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            let host = components.host?.lowercased()
+        else { return text }
+        var port = ""
+        if let number = components.port, !(scheme == "https" && number == 443) && !(scheme == "http" && number == 80) {
+            port = ":\(number)"
+        }
+        var path = components.percentEncodedPath
+        while path.hasSuffix("/") { path.removeLast() }
+        let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return "\(scheme)://\(shownHost)\(port)\(path)"
+    }
+}
+
+/// Where a provider's entries were issued: its type, normalised endpoint and tenant (Fyso's tenant
+/// slug, Sym's org, FOKS's user). Recorded in the sealed file, so that pointing a provider at another
+/// service is refused instead of planned as "register everything again".
+public struct ProviderOrigin: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var type: ProviderKind
+    public var endpoint: String
+    public var tenant: String?
+
+    public init(type: ProviderKind, endpoint: String, tenant: String?) {
+        self.type = type
+        self.endpoint = endpoint
+        self.tenant = tenant
+    }
+
+    public var description: String {
+        "\(type.rawValue) at \(endpoint)" + (tenant.map { ", tenant \"\($0)\"" } ?? "")
+    }
 }
 
 /// Who Botform acts as on Fyso: an admin (may reset secrets) or a tenant user (may not).
@@ -53,12 +90,20 @@ public struct FysoSettings: Sendable, Hashable, Codable {
     /// Nil only for `embedded`, where Botform logs in to its own sandbox.
     public var credentials: FysoCredentials?
     public var timeout: BotformDuration
+    /// Whether the service lets a revoked bot's name be registered again. Fyso does not document it:
+    /// nil means unknown (a replace is tried, and a 409 after its revoke is explained); false makes the
+    /// planner refuse a replace, which would leave the bot revoked and its name taken.
+    public var revokedNamesReusable: Bool?
 
-    public init(endpoint: ServiceEndpoint, tenant: String, credentials: FysoCredentials?, timeout: BotformDuration) {
+    public init(
+        endpoint: ServiceEndpoint, tenant: String, credentials: FysoCredentials?, timeout: BotformDuration,
+        revokedNamesReusable: Bool? = nil
+    ) {
         self.endpoint = endpoint
         self.tenant = tenant
         self.credentials = credentials
         self.timeout = timeout
+        self.revokedNamesReusable = revokedNamesReusable
     }
 }
 
@@ -117,4 +162,13 @@ public struct ProviderConfig: Sendable, Hashable, Codable {
     }
 
     public var kind: ProviderKind { settings.kind }
+
+    /// Where this provider's entries are issued (see `ProviderOrigin`).
+    public var origin: ProviderOrigin {
+        switch settings {
+        case .fyso(let fyso): ProviderOrigin(type: .fyso, endpoint: fyso.endpoint.normalized, tenant: fyso.tenant)
+        case .sym(let sym): ProviderOrigin(type: .sym, endpoint: sym.endpoint.normalized, tenant: nil)
+        case .foks(let foks): ProviderOrigin(type: .foks, endpoint: foks.host.lowercased(), tenant: nil)
+        }
+    }
 }

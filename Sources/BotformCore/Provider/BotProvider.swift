@@ -63,4 +63,14 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// The service definitely did not carry the step out: it refused (4xx, 401), or it could not be
+    /// reached before the request was sent, or it kept rate-limiting. What Botform holds stays as it was.
+    /// Only `outcomeUnknown` (and an answer that could not be understood) may have changed the service.
+    public var isDefiniteRefusal: Bool {
+        switch kind {
+        case .rejected, .unavailable, .authentication: true
+        case .outcomeUnknown, .badResponse: false
+        }
+    }
 }

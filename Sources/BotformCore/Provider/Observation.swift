@@ -39,12 +39,19 @@ public struct ProviderCapabilities: Sendable, Hashable, Codable {
     public var seesAllBots: Bool
     /// Who Botform acts as (`admin`, `user`), for the plan's header.
     public var caller: String
+    /// Whether a revoked bot's name can be registered again: nil when the service does not say (Fyso),
+    /// false when the provider declares it cannot (then a replace is refused at plan time).
+    public var revokedNamesReusable: Bool?
 
-    public init(canResetSecret: Bool, canUpdatePermissions: Bool, seesAllBots: Bool, caller: String) {
+    public init(
+        canResetSecret: Bool, canUpdatePermissions: Bool, seesAllBots: Bool, caller: String,
+        revokedNamesReusable: Bool? = nil
+    ) {
         self.canResetSecret = canResetSecret
         self.canUpdatePermissions = canUpdatePermissions
         self.seesAllBots = seesAllBots
         self.caller = caller
+        self.revokedNamesReusable = revokedNamesReusable
     }
 }
 
