@@ -24,14 +24,26 @@ public struct PlanMarkdownRenderer: Sendable {
     private func compose(_ plan: PlanDocument, maxRows: Int, details: Bool) -> String {
         var out: [String] = []
         let summary = plan.summary
-        if plan.actions.isEmpty {
+        if !plan.hasChanges {
             out.append("### Botform plan: no changes")
             out.append("")
             out.append("The bots match the configuration.")
         } else {
-            out.append("### Botform plan: \(summary.sentence.dropFirst("Plan: ".count).dropLast())")
+            out.append("### Botform plan: \(PlanTextRenderer.sentence(plan).dropFirst("Plan: ".count).dropLast())")
         }
         out.append("")
+        if let change = plan.recipients {
+            out.append("> [!IMPORTANT]")
+            var line =
+                "> **\(count(change.entries.count, "sealed secret")) to re-wrap** for the configured recipients (apply needs `-i KEY_FILE` or `BOTFORM_IDENTITY`)."
+            if !change.added.isEmpty { line += " Added: " + change.added.map { "`\($0)`" }.joined(separator: ", ") + "." }
+            if !change.removed.isEmpty {
+                line += " Removed: " + change.removed.map { "`\($0)`" }.joined(separator: ", ") + "."
+            }
+            out.append(line)
+            if let warning = change.warning { out.append("> " + escape(warning) + ".") }
+            out.append("")
+        }
         let destructive = plan.actions.filter { $0.action.isDestructive }
         if !destructive.isEmpty {
             out.append("> [!WARNING]")

@@ -19,9 +19,9 @@ public struct PlanTextRenderer: Sendable {
                 ))
         }
         if !plan.providers.isEmpty { lines.append("") }
-        if plan.actions.isEmpty {
+        if plan.actions.isEmpty && plan.recipients == nil {
             lines.append(style.emphasis("No changes.") + " The bots match the configuration.")
-        } else {
+        } else if !plan.actions.isEmpty {
             lines.append("Botform will perform the following actions:")
             lines.append("")
             for action in plan.actions {
@@ -29,12 +29,13 @@ public struct PlanTextRenderer: Sendable {
                 lines.append("")
             }
         }
+        if let change = plan.recipients { lines += recipientLines(change) }
         let blocked = plan.actions.filter { $0.blocked != nil }
         if !blocked.isEmpty {
             if plan.actions.isEmpty { lines.append("") }
             lines.append(style.warning("Blocked (apply will refuse until these are allowed):"))
             for guardBlock in plan.guards { lines.append("  ! " + guardBlock.message) }
-            for action in blocked where action.blocked?.code == .protected {
+            for action in blocked where action.blocked?.code != .maxDestroy {
                 lines.append("  ! \(action.blocked?.message ?? "")")
             }
             lines.append("")
@@ -48,11 +49,33 @@ public struct PlanTextRenderer: Sendable {
             }
             lines.append("")
         }
-        if !plan.actions.isEmpty {
-            lines.append(style.emphasis(plan.summary.sentence) + blockedSuffix(plan))
+        if plan.hasChanges {
+            lines.append(style.emphasis(PlanTextRenderer.sentence(plan)) + blockedSuffix(plan))
         }
         while lines.last == "" { lines.removeLast() }
         return lines.joined(separator: "\n")
+    }
+
+    /// The summary line, with the re-wrap when there is one.
+    public static func sentence(_ plan: PlanDocument) -> String {
+        guard let change = plan.recipients else { return plan.summary.sentence }
+        return plan.summary.sentence + " \(count(change.entries.count, "sealed secret")) to re-wrap."
+    }
+
+    /// Sealed secrets sealed to other recipients than the configured ones: which, and what changes.
+    func recipientLines(_ change: PlanDocument.RecipientChange) -> [String] {
+        var lines = [
+            "  # \(count(change.entries.count, "sealed secret")) will be re-wrapped for the configured recipients (needs -i KEY_FILE or BOTFORM_IDENTITY)"
+        ]
+        for recipient in change.added { lines.append("  \(style.create("+")) recipient \(recipient)") }
+        for recipient in change.removed { lines.append("  \(style.destroy("-")) recipient \(recipient)") }
+        let shown = change.entries.prefix(20)
+        lines.append(
+            "      entries: " + shown.joined(separator: ", ")
+                + (change.entries.count > shown.count ? ", … (\(change.entries.count - shown.count) more)" : ""))
+        if let warning = change.warning { lines.append("      " + style.warning("note: \(warning)")) }
+        lines.append("")
+        return lines
     }
 
     private func blockedSuffix(_ plan: PlanDocument) -> String {

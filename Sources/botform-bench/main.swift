@@ -23,6 +23,7 @@ struct Discard: SecretCustody {
     func recordIssued(provider: String, bot: String, id: String, permissions: Permissions, secret: Secret, at: Date)
         async throws
     {}
+    func recordAborted(_ intent: IssueIntent, provider: String, bot: String) async throws {}
     func recordRevoked(provider: String, bot: String, id: String) async throws {}
     func recordAdopted(provider: String, bot: String, id: String, permissions: Permissions?) async throws {}
     func recordForgotten(provider: String, bot: String) async throws {}

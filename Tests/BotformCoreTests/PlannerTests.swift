@@ -15,6 +15,9 @@ struct World {
     var owned: [OwnedBot] = []
     var policy = Policy()
     var caller = "admin"
+    var revokedNamesReusable: Bool?
+    /// Where the sealed file says each provider's entries were issued.
+    var origins: [String: ProviderOrigin] = [:]
 
     mutating func declare(
         _ name: String, _ permissions: Permissions = World.read, rotateEvery: BotformDuration? = nil,
@@ -45,7 +48,9 @@ struct World {
                 secretHeld: secretHeld))
     }
 
-    func plan(targets: [String] = [], rotate: [String] = [], allowDestroy: [String] = []) throws -> Plan {
+    func plan(
+        targets: [String] = [], rotate: [String] = [], allowDestroy: [String] = [], allowMove: [String] = []
+    ) throws -> Plan {
         let provider = ProviderConfig(
             name: "prod",
             settings: .fyso(
@@ -54,14 +59,15 @@ struct World {
         let desired = DesiredState(baseDirectory: ".", providers: [provider], bots: bots, policy: policy)
         let capabilities = ProviderCapabilities(
             canResetSecret: caller == "admin", canUpdatePermissions: false, seesAllBots: caller == "admin",
-            caller: caller)
+            caller: caller, revokedNamesReusable: revokedNamesReusable)
         let observation = ProviderObservation(
             provider: "prod", bots: observed, capabilities: capabilities, listCalls: 1)
         return try Planner.plan(
             PlanRequest(
-                desired: desired, observations: ["prod": observation], ownership: Ownership(owned), now: World.now,
+                desired: desired, observations: ["prod": observation],
+                ownership: Ownership(owned, origins: origins), now: World.now,
                 targets: targets, rotate: rotate,
-                allowDestroy: allowDestroy))
+                allowDestroy: allowDestroy, allowMove: allowMove))
     }
 }
 

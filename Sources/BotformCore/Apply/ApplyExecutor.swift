@@ -13,6 +13,11 @@ public struct ApplyResult: Sendable {
     public var completed: [String] = []
     public var failed: [(address: String, message: String)] = []
     public var secretsIssued = 0
+    /// Actions whose secret the service issued but that could not be sealed (addresses). Not an
+    /// incomplete run that a rerun converges: these secrets are lost, and the run is an error.
+    public var unsealed: [String] = []
+
+    public init() {}
 
     public var isComplete: Bool { failed.isEmpty }
 }
@@ -24,6 +29,10 @@ public struct ApplyExecutor: Sendable {
     let custody: any SecretCustody
     let parallelism: Int
     let progress: @Sendable (ApplyEvent) -> Void
+    /// The clock the records are stamped with, and the pause between recovery attempts: injected, so
+    /// fault tests run without real pauses.
+    let now: @Sendable () -> Date
+    let pause: @Sendable (Duration) async -> Void
     private let observers: [String: Reobserver]
     /// Limits calls in flight to the services to `parallelism`. Actions waiting on the journal (an intent,
     /// or a secret being made durable) do not hold a place, so disk latency overlaps service latency.
@@ -41,12 +50,15 @@ public struct ApplyExecutor: Sendable {
 
     public init(
         providers: [String: any BotProvider], custody: any SecretCustody, parallelism: Int,
-        progress: @escaping @Sendable (ApplyEvent) -> Void
+        progress: @escaping @Sendable (ApplyEvent) -> Void, now: @escaping @Sendable () -> Date = { Date() },
+        pause: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
     ) {
         self.providers = providers
         self.custody = custody
         self.parallelism = max(1, parallelism)
         self.progress = progress
+        self.now = now
+        self.pause = pause
         observers = providers.mapValues(Reobserver.init)
         calls = AsyncSemaphore(self.parallelism)
     }
@@ -82,6 +94,7 @@ public struct ApplyExecutor: Sendable {
                         result.secretsIssued += issued
                     case .failure(let failure):
                         result.failed.append((address, failure.message))
+                        if failure.unsealed { result.unsealed.append(address) }
                     }
                     startNext()
                 }
@@ -92,6 +105,8 @@ public struct ApplyExecutor: Sendable {
 
     struct ActionFailure: Error {
         let message: String
+        /// The service issued a secret that could not be sealed.
+        var unsealed = false
     }
 
     /// One action; returns how many secrets it sealed.
@@ -111,7 +126,16 @@ public struct ApplyExecutor: Sendable {
                 detail = "id \(id)"
             case .replace:
                 if let id = action.botID { try await revoke(action, id: id, provider) }
-                let id = try await register(action, provider)
+                let id: String
+                do {
+                    id = try await register(action, provider)
+                } catch let error as ProviderError {
+                    guard case .rejected(409, _) = error.kind, action.botID != nil else { throw error }
+                    throw ActionFailure(
+                        message:
+                            "\(error.message); the bot was revoked, and the service keeps a revoked bot's name taken: rename the bot in the configuration (and set revoked_names_reusable: false on provider \"\(action.provider)\", so plan says so before revoking)"
+                    )
+                }
                 issued = 1
                 detail = "id \(id)"
             case .reset:
@@ -137,7 +161,8 @@ public struct ApplyExecutor: Sendable {
                     detail: detail))
             return .success(issued)
         } catch let failure as ActionFailure {
-            return fail(action, failure.message)
+            progress(.failed(action, message: failure.message))
+            return .failure(failure)
         } catch {
             return fail(action, "\(error)")
         }
@@ -159,7 +184,9 @@ public struct ApplyExecutor: Sendable {
                 .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
             let outcome: StepOutcome
             do {
-                outcome = try await call(provider, .register(name: action.bot, permissions: permissions))
+                outcome = try await issuing(.register, action) {
+                    try await call(provider, .register(name: action.bot, permissions: permissions))
+                }
             } catch let error as ProviderError where error.kind == .outcomeUnknown {
                 progress(.note("\(action.address): \(error.message); checking what the service holds"))
                 let observed = try await observers[action.provider]?.fresh()
@@ -175,7 +202,7 @@ public struct ApplyExecutor: Sendable {
                     throw ActionFailure(message: "\(error.message) (\(attempt) attempts)")
                 }
                 progress(.note("\(action.address): the service did not register it; registering again"))
-                try? await Task.sleep(for: Self.recoveryPause(attempt + 1))
+                await pause(Self.recoveryPause(attempt + 1))
                 continue
             }
             guard case .registered(let id, let secret) = outcome else {
@@ -203,14 +230,27 @@ public struct ApplyExecutor: Sendable {
         try await custody.recordIntent(
             .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
         guard
-            case .registered(let id, let secret) = try await call(
-                provider,
-                .register(name: action.bot, permissions: permissions))
+            case .registered(let id, let secret) = try await issuing(
+                .register, action, { try await call(provider, .register(name: action.bot, permissions: permissions)) })
         else {
             throw ActionFailure(message: "unexpected answer to register")
         }
         try await seal(action, id: id, permissions: permissions, secret: secret)
         return id
+    }
+
+    /// Runs a call announced by an intent. When the service definitely refused it (4xx, 401, unreachable
+    /// before sending), the abort is journaled: the entry holds again exactly what it held, so a refused
+    /// rotation never costs the bot's still-valid secret.
+    private func issuing(
+        _ intent: IssueIntent, _ action: PlannedAction, _ body: () async throws -> StepOutcome
+    ) async throws -> StepOutcome {
+        do {
+            return try await body()
+        } catch let error as ProviderError where error.isDefiniteRefusal {
+            try await custody.recordAborted(intent, provider: action.provider, bot: action.bot)
+            throw error
+        }
     }
 
     private func providerCanReset(_ name: String) -> Bool {
@@ -222,7 +262,9 @@ public struct ApplyExecutor: Sendable {
         for attempt in 1...Self.recoveryAttempts {
             try await custody.recordIntent(.reset, provider: action.provider, bot: action.bot, id: id, permissions: nil)
             do {
-                guard case .reset(let secret) = try await call(provider, .resetSecret(id: id, name: action.bot))
+                guard
+                    case .reset(let secret) = try await issuing(
+                        .reset, action, { try await call(provider, .resetSecret(id: id, name: action.bot)) })
                 else {
                     throw ActionFailure(message: "unexpected answer to reset-secret")
                 }
@@ -237,7 +279,7 @@ public struct ApplyExecutor: Sendable {
                     throw ActionFailure(message: "\(error.message); the bot is no longer active")
                 }
                 progress(.note("\(action.address): \(error.message); resetting again"))
-                try? await Task.sleep(for: Self.recoveryPause(attempt + 1))
+                await pause(Self.recoveryPause(attempt + 1))
             }
         }
     }
@@ -262,13 +304,13 @@ public struct ApplyExecutor: Sendable {
     private func seal(_ action: PlannedAction, id: String, permissions: Permissions, secret: Secret) async throws {
         do {
             try await custody.recordIssued(
-                provider: action.provider, bot: action.bot, id: id, permissions: permissions, secret: secret, at: Date()
+                provider: action.provider, bot: action.bot, id: id, permissions: permissions, secret: secret, at: now()
             )
         } catch {
             throw ActionFailure(
                 message:
-                    "the service issued a secret but it could not be sealed (\(error)); it is lost, and the next plan resets it (secret_lost)"
-            )
+                    "the service issued a secret but it could not be sealed (\(error)); it is lost, and the next plan resets it (secret_lost)",
+                unsealed: true)
         }
     }
 }

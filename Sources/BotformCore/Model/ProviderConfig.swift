@@ -1,3 +1,5 @@
+import Foundation
+
 /// The services Botform manages bots in.
 public enum ProviderKind: String, Sendable, Hashable, Codable, CaseIterable {
     case fyso

@@ -20,6 +20,35 @@ public struct PlanDocument: Sendable, Hashable, Codable {
     /// Per-address digests of what the plan was computed from (the service's view and Botform's
     /// records); apply recomputes them to refuse a stale saved plan.
     public var inputs: [String: String]
+    /// Sealed secrets whose recipients differ from the configured ones: to re-wrap. Absent when none.
+    public var recipients: RecipientChange?
+
+    /// Held secrets sealed to another set of recipients than the configured one. Re-wrapping them
+    /// (decrypt with an identity, encrypt to the configured recipients) is a planned change like any
+    /// other; the header of the sealed file never claims recipients the entries are not sealed to.
+    public struct RecipientChange: Sendable, Hashable, Codable {
+        /// Addresses of the entries to re-wrap, sorted.
+        public var entries: [String]
+        /// Configured recipients some of those entries are not sealed to (they will be able to open them).
+        public var added: [String]
+        /// Recipients some of those entries are sealed to that are no longer configured (they will not
+        /// open the re-wrapped values; they keep whatever they could read before).
+        public var removed: [String]
+
+        public init(entries: [String], added: [String], removed: [String]) {
+            self.entries = entries
+            self.added = added
+            self.removed = removed
+        }
+
+        /// What re-wrapping cannot do, said in the plan: old ciphertexts stay in git history, so a
+        /// removed key keeps what it could read until the secrets are rotated.
+        public var warning: String? {
+            guard !removed.isEmpty else { return nil }
+            return
+                "re-wrapping does not take back what a removed key could already read: the old ciphertexts stay in git history. To cut it off, rotate the bots concerned (botform apply --rotate BOT for each)"
+        }
+    }
 
     public struct ConfigurationRef: Sendable, Hashable, Codable {
         public var path: String
@@ -35,16 +64,29 @@ public struct PlanDocument: Sendable, Hashable, Codable {
         public var targets: [String]
         public var rotate: [String]
         public var allowDestroy: [String]
+        /// `--allow-move`: providers allowed to point elsewhere than where their entries were issued.
+        public var allowMove: [String]
 
-        public init(targets: [String] = [], rotate: [String] = [], allowDestroy: [String] = []) {
+        public init(targets: [String] = [], rotate: [String] = [], allowDestroy: [String] = [], allowMove: [String] = [])
+        {
             self.targets = targets
             self.rotate = rotate
             self.allowDestroy = allowDestroy
+            self.allowMove = allowMove
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            targets = try container.decode([String].self, forKey: .targets)
+            rotate = try container.decode([String].self, forKey: .rotate)
+            allowDestroy = try container.decode([String].self, forKey: .allowDestroy)
+            allowMove = try container.decodeIfPresent([String].self, forKey: .allowMove) ?? []
         }
 
         enum CodingKeys: String, CodingKey {
             case targets, rotate
             case allowDestroy = "allow_destroy"
+            case allowMove = "allow_move"
         }
     }
 
@@ -121,7 +163,7 @@ public struct PlanDocument: Sendable, Hashable, Codable {
     public init(
         createdAt: Date, configuration: ConfigurationRef, options: Options, providers: [ProviderSummary],
         actions: [PlannedAction],
-        drift: [DriftItem], guards: [ActionBlock], inputs: [String: String]
+        drift: [DriftItem], guards: [ActionBlock], inputs: [String: String], recipients: RecipientChange? = nil
     ) {
         formatVersion = Self.currentFormatVersion
         botformVersion = BotformVersion.current
@@ -134,13 +176,17 @@ public struct PlanDocument: Sendable, Hashable, Codable {
         self.guards = guards
         summary = Summary(actions: actions, drift: drift)
         self.inputs = inputs
+        self.recipients = recipients
     }
 
     /// Whether any action is blocked (protect, max_destroy): apply refuses to start.
     public var isBlocked: Bool { actions.contains { $0.blocked != nil } }
 
+    /// Anything for apply to do: actions, or sealed secrets to re-wrap.
+    public var hasChanges: Bool { summary.hasChanges || recipients != nil }
+
     enum CodingKeys: String, CodingKey {
-        case configuration, options, providers, actions, drift, guards, summary, inputs
+        case configuration, options, providers, actions, drift, guards, summary, inputs, recipients
         case formatVersion = "format_version"
         case botformVersion = "botform_version"
         case createdAt = "created_at"
@@ -158,12 +204,16 @@ public struct PlanDocument: Sendable, Hashable, Codable {
     }
 
     public enum ReadError: Error, CustomStringConvertible {
+        /// Not a plan at all (another kind of file, such as a configuration).
         case notAPlan(String)
+        /// A plan document (it has `format_version`) that does not decode: damaged or edited.
+        case invalid(String)
         case unsupportedVersion(String)
 
         public var description: String {
             switch self {
             case .notAPlan(let detail): "not a Botform plan file: \(detail)"
+            case .invalid(let detail): "a damaged Botform plan file (\(detail)); run plan again"
             case .unsupportedVersion(let version):
                 "plan format \(version) is not supported by this botform (it reads \(PlanDocument.currentFormatVersion.prefix(1)).x); re-run plan"
             }
@@ -172,10 +222,17 @@ public struct PlanDocument: Sendable, Hashable, Codable {
 
     /// Reads a saved plan, refusing other files and other major versions.
     public static func read(_ data: Data) throws(ReadError) -> PlanDocument {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        struct Header: Decodable {
+            var formatVersion: String?
+            enum CodingKeys: String, CodingKey { case formatVersion = "format_version" }
+        }
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: data)
+        } catch {
             throw .notAPlan("it is not a JSON object")
         }
-        guard let version = object["format_version"] as? String else { throw .notAPlan("it has no format_version") }
+        guard let version = header.formatVersion else { throw .notAPlan("it has no format_version") }
         guard version.split(separator: ".").first == currentFormatVersion.split(separator: ".").first else {
             throw .unsupportedVersion(version)
         }
@@ -183,8 +240,19 @@ public struct PlanDocument: Sendable, Hashable, Codable {
         decoder.dateDecodingStrategy = .iso8601
         do {
             return try decoder.decode(PlanDocument.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw .invalid("no \"\(key.stringValue)\" at \(path(context))")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw .invalid("unexpected value at \(path(context))")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw .invalid("unreadable value at \(path(context))")
         } catch {
-            throw .notAPlan("\(error)")
+            throw .invalid("\(error)")
         }
+    }
+
+    private static func path(_ context: DecodingError.Context) -> String {
+        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        return path.isEmpty ? "the top level" : String(path.drop { $0 == "." })
     }
 }

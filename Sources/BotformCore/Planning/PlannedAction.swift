@@ -83,6 +83,8 @@ public struct ActionBlock: Sendable, Hashable, Codable {
         case protected
         /// The plan destroys more than `policy.max_destroy` bots.
         case maxDestroy = "max_destroy"
+        /// A replace on a service that keeps revoked names taken: the bot must be renamed instead.
+        case nameNotReusable = "name_not_reusable"
     }
 
     public var code: Code
@@ -148,6 +150,10 @@ public struct DriftItem: Sendable, Hashable, Codable {
         case changedOutsideBotform = "changed_outside_botform"
         /// Managed by Botform, replaced by another bot of the same name.
         case replacedOutsideBotform = "replaced_outside_botform"
+        /// Managed by Botform, not in the view of a caller that sees only some bots: unknown, not gone.
+        case notVisible = "not_visible"
+        /// Sealed entries of a provider that is no longer configured (one item per provider).
+        case providerRemoved = "provider_removed"
     }
 
     public var address: String

@@ -13,12 +13,15 @@ public struct PlanRequest: Sendable {
     public var rotate: [String]
     /// `--allow-destroy`: destructive actions allowed despite `protect` and `max_destroy`.
     public var allowDestroy: [String]
+    /// `--allow-move`: providers allowed to point elsewhere than where their sealed entries were issued.
+    public var allowMove: [String] = []
 
     public init(
         desired: DesiredState, observations: [String: ProviderObservation], ownership: Ownership, now: Date,
         targets: [String] = [],
-        rotate: [String] = [], allowDestroy: [String] = []
+        rotate: [String] = [], allowDestroy: [String] = [], allowMove: [String] = []
     ) {
+        self.allowMove = allowMove
         self.desired = desired
         self.observations = observations
         self.ownership = ownership
@@ -29,10 +32,17 @@ public struct PlanRequest: Sendable {
     }
 }
 
-/// A request the planner cannot satisfy: a flag that names no bot.
+/// A request the planner cannot satisfy: a flag that names no bot (a usage error), or a provider that
+/// points elsewhere than where its entries were issued.
 public struct PlanError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Whether the command line was wrong (exit 64) rather than the configuration or state (exit 1).
+    public let isUsage: Bool
+
+    public init(_ description: String, isUsage: Bool = true) {
+        self.description = description
+        self.isUsage = isUsage
+    }
 }
 
 /// The planner's result, before it is wrapped in a `PlanDocument` with the run's metadata.
@@ -50,9 +60,11 @@ public enum Planner {
     public static func plan(_ request: PlanRequest) throws(PlanError) -> Plan {
         var planner = Run(request: request)
         try planner.resolveFlags()
+        try planner.checkOrigins()
         for provider in request.desired.providers where request.observations[provider.name] != nil {
             planner.plan(provider: provider.name)
         }
+        planner.reportRemovedProviders()
         planner.applyGuards()
         return Plan(
             actions: planner.actions.sorted { $0.address < $1.address },
@@ -86,28 +98,50 @@ public enum Planner {
         }
 
         private func resolve(_ values: [String], flag: String) throws(PlanError) -> Set<String> {
-            let known = knownAddresses
-            var resolved: Set<String> = []
-            for value in values {
-                let matches = known.filter {
-                    $0 == value || $0.split(separator: "/", maxSplits: 1).last.map(String.init) == value
-                }
-                guard !matches.isEmpty else {
-                    let hint = Suggestion.didYouMean(
-                        value, in: known + known.compactMap { $0.split(separator: "/").last.map(String.init) })
-                    throw PlanError(
-                        "\(flag) \"\(value)\" matches no bot\(hint.isEmpty ? " (give provider/bot or a bot name)" : hint)"
-                    )
-                }
-                resolved.formUnion(matches)
-            }
-            return resolved
+            try PlanGuards.resolve(values, known: knownAddresses, flag: flag)
         }
 
         mutating func resolveFlags() throws(PlanError) {
             if !request.targets.isEmpty { targeted = try resolve(request.targets, flag: "--target") }
             rotate = try resolve(request.rotate, flag: "--rotate")
             allowDestroy = try resolve(request.allowDestroy, flag: "--allow-destroy")
+            let providers = Set(request.desired.providers.map(\.name))
+            for name in request.allowMove where !providers.contains(name) {
+                throw PlanError(
+                    "--allow-move \"\(name)\" names no provider\(Suggestion.didYouMean(name, in: providers.sorted()))")
+            }
+        }
+
+        /// A provider whose sealed entries were issued at another endpoint or tenant is refused: its
+        /// view would show every managed bot as gone, and the plan would register them all again.
+        func checkOrigins() throws(PlanError) {
+            for provider in request.desired.providers where !request.allowMove.contains(provider.name) {
+                guard let recorded = request.ownership.origins[provider.name], recorded != provider.origin else {
+                    continue
+                }
+                let held = request.ownership.bots(of: provider.name).count
+                guard held > 0 else { continue }
+                throw PlanError(
+                    "provider \"\(provider.name)\" is configured as \(provider.origin), but its \(held) sealed entries were issued at \(recorded); planning against it would take them all for gone. Point the provider back, or, to move deliberately, pass --allow-move \(provider.name)",
+                    isUsage: false)
+            }
+        }
+
+        /// Entries of a provider no longer configured: nothing can be planned for them, and nothing is
+        /// silently ignored.
+        mutating func reportRemovedProviders() {
+            let configured = Set(request.desired.providers.map(\.name))
+            let orphaned = Dictionary(grouping: request.ownership.entries.values.filter { !configured.contains($0.provider) }) {
+                $0.provider
+            }
+            for (provider, entries) in orphaned {
+                drift.append(
+                    DriftItem(
+                        address: provider, provider: provider, bot: "", kind: .providerRemoved, botID: nil,
+                        message:
+                            "\(entries.count) sealed \(entries.count == 1 ? "entry belongs" : "entries belong") to provider \"\(provider)\", which is no longer configured; their bots are left as they are. Declare the provider again to manage (or revoke) them"
+                    ))
+            }
         }
 
         private func inScope(_ address: String) -> Bool { targeted?.contains(address) ?? true }
@@ -134,7 +168,7 @@ public enum Planner {
             }
             for owner in owned.sorted(by: { $0.name < $1.name })
             where !declaredNames.contains(owner.name) && inScope(owner.address) {
-                if let matched = planRemoved(owner, byID: byID, activeByName: activeByName) {
+                if let matched = planRemoved(owner, byID: byID, activeByName: activeByName, capabilities: capabilities) {
                     accounted.insert(matched)
                 }
             }
@@ -236,6 +270,11 @@ public enum Planner {
             }
 
             guard let observed = byID[id], observed.isActive else {
+                if byID[id] == nil, !capabilities.seesAllBots {
+                    recordInput(address, observed: nil, owner: owner)
+                    drift.append(notVisible(address, provider: bot.provider, bot: bot.name, id: id, capabilities))
+                    return id
+                }
                 let revoked = byID[id] != nil
                 recordInput(address, observed: byID[id], owner: owner)
                 drift.append(
@@ -346,12 +385,29 @@ public enum Planner {
             return ActionReason(.permissionsChanged, "permissions changed: \(summary)\(how)", changes: changes)
         }
 
+        /// A managed bot the caller cannot see: not gone, just unknown. Nothing is planned for it.
+        private func notVisible(
+            _ address: String, provider: String, bot: String, id: String?, _ capabilities: ProviderCapabilities
+        ) -> DriftItem {
+            DriftItem(
+                address: address, provider: provider, bot: bot, kind: .notVisible, botID: id,
+                message:
+                    "not in the \(capabilities.caller) caller's view (it sees only some bots); whether it still exists is unknown, so it is left as it is"
+            )
+        }
+
         /// Plans a managed bot no longer declared; returns the id it stands for, if any.
         private mutating func planRemoved(
-            _ owner: OwnedBot, byID: [String: ObservedBot], activeByName: [String: ObservedBot]
+            _ owner: OwnedBot, byID: [String: ObservedBot], activeByName: [String: ObservedBot],
+            capabilities: ProviderCapabilities
         ) -> String? {
             let observed = owner.id.flatMap { byID[$0] } ?? (owner.id == nil ? activeByName[owner.name] : nil)
             recordInput(owner.address, observed: observed, owner: owner)
+            if observed == nil, !capabilities.seesAllBots {
+                drift.append(
+                    notVisible(owner.address, provider: owner.provider, bot: owner.name, id: owner.id, capabilities))
+                return nil
+            }
             guard let observed, observed.isActive else {
                 actions.append(
                     PlannedAction(
@@ -378,26 +434,17 @@ public enum Planner {
 
         mutating func applyGuards() {
             let protected = Set(request.desired.bots.filter(\.protect).map(\.address))
-            for index in actions.indices where actions[index].action.isDestructive {
-                let address = actions[index].address
-                if protected.contains(address), !allowDestroy.contains(address) {
-                    actions[index].blocked = ActionBlock(
-                        .protected,
-                        "\(address) is protected; to \(actions[index].action.rawValue) it, name it in --allow-destroy")
-                }
+            for index in actions.indices where actions[index].action == .replace {
+                let provider = actions[index].provider
+                guard request.observations[provider]?.capabilities.revokedNamesReusable == false else { continue }
+                actions[index].blocked = ActionBlock(
+                    .nameNotReusable,
+                    "\(actions[index].address): a replace revokes the bot and registers its name again, and provider \"\(provider)\" keeps revoked names taken (revoked_names_reusable: false); rename the bot in the configuration instead (the new name is registered, the old bot revoked)"
+                )
             }
-            guard let limit = request.desired.policy.maxDestroy else { return }
-            let counted = actions.indices.filter {
-                actions[$0].action.isDestructive && actions[$0].blocked == nil
-                    && !allowDestroy.contains(actions[$0].address)
-            }
-            guard counted.count > limit else { return }
-            let block = ActionBlock(
-                .maxDestroy,
-                "the plan revokes or replaces \(counted.count) bots, more than policy.max_destroy (\(limit)); name them in --allow-destroy to go ahead"
-            )
-            guards.append(block)
-            for index in counted { actions[index].blocked = block }
+            guards = PlanGuards.apply(
+                to: &actions, protected: protected, maxDestroy: request.desired.policy.maxDestroy,
+                allowed: allowDestroy)
         }
     }
 }

@@ -51,9 +51,12 @@ public struct OwnedBot: Sendable, Hashable {
 /// Every bot Botform manages, by address.
 public struct Ownership: Sendable {
     public var entries: [String: OwnedBot]
+    /// Where each provider's entries were issued, when the sealed file records it.
+    public var origins: [String: ProviderOrigin]
 
-    public init(_ entries: [OwnedBot] = []) {
+    public init(_ entries: [OwnedBot] = [], origins: [String: ProviderOrigin] = [:]) {
         self.entries = Dictionary(entries.map { ($0.address, $0) }) { _, last in last }
+        self.origins = origins
     }
 
     public subscript(address: String) -> OwnedBot? {

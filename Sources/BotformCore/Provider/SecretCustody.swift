@@ -9,6 +9,8 @@ public protocol SecretCustody: Sendable {
     /// Before a call that issues a secret: the bot the service may create or change is Botform's.
     func recordIntent(_ intent: IssueIntent, provider: String, bot: String, id: String?, permissions: Permissions?)
         async throws
+    /// The service definitely refused the call announced by `recordIntent`: what was held is held again.
+    func recordAborted(_ intent: IssueIntent, provider: String, bot: String) async throws
     /// A secret the service issued, to be sealed.
     func recordIssued(provider: String, bot: String, id: String, permissions: Permissions, secret: Secret, at: Date)
         async throws

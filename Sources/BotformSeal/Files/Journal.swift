@@ -20,6 +20,8 @@ struct JournalRecord: Codable, Sendable, Equatable {
         case revoked
         case adopted
         case forgotten
+        /// The service definitely refused the call an intent announced: the entry is as it was before.
+        case aborted
     }
 
     var op: Operation
@@ -62,22 +64,21 @@ extension SealedFile {
         let address = "\(record.provider)/\(record.bot)"
         switch record.op {
         case .intent:
-            // Until the matching `issued` record, Botform holds no secret for this bot. A registration
-            // will get a new id; a reset keeps the id.
+            // Until the matching `issued` (or `aborted`) record, the secret held, if any, may no longer be
+            // the bot's. The entry keeps it, so an abort restores the entry exactly.
             var entry =
                 entries[address]
                 ?? SealedEntry(
                     provider: record.provider, bot: record.bot, id: nil, origin: .issued, issuedAt: nil,
-                    permissionsSHA256: nil, sealedTo: [], secret: nil)
-            entry.origin = .issued
-            entry.secret = nil
-            entry.sealedTo = []
-            entry.issuedAt = record.at
-            if record.action == "register" {
-                entry.id = record.id
-                entry.permissionsSHA256 = record.permissionsSHA256
-            }
+                    permissionsSHA256: record.permissionsSHA256, sealedTo: [], secret: nil)
+            entry.pending = record.action == "register" ? .register : .reset
+            if entry.id == nil, record.action == "reset" { entry.id = record.id }
             entries[address] = entry
+        case .aborted:
+            guard var entry = entries[address], entry.pending != nil else { return }
+            entry.pending = nil
+            // An entry that exists only because of the refused call (no bot, no secret) goes with it.
+            entries[address] = entry.id == nil && entry.secret == nil ? nil : entry
         case .issued:
             entries[address] = SealedEntry(
                 provider: record.provider, bot: record.bot, id: record.id, origin: .issued, issuedAt: record.at,
@@ -139,6 +140,7 @@ actor JournalWriter {
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AtomicFile.Failure(description: "cannot open \(path): \(AtomicFile.errorText())") }
         fchmod(fd, 0o600)
+        if existed { try Self.cutTornTail(fd, path: path) }
         if !existed {
             AtomicFile.syncDirectory(
                 (path as NSString).deletingLastPathComponent.isEmpty
@@ -147,6 +149,19 @@ actor JournalWriter {
     }
 
     deinit { close(fd) }
+
+    /// A crash mid-append leaves a last line without its newline. Appending after it would join the next
+    /// record to it and make every later read fail, so it is cut off (it was never acknowledged: its
+    /// append had not returned) before anything is written.
+    private static func cutTornTail(_ fd: Int32, path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path), let last = data.last, last != 0x0A else {
+            return
+        }
+        let keep = data.lastIndex(of: 0x0A).map { data.distance(from: data.startIndex, to: $0) + 1 } ?? 0
+        guard ftruncate(fd, off_t(keep)) == 0, fsync(fd) == 0 else {
+            throw AtomicFile.Failure(description: "cannot repair \(path): \(AtomicFile.errorText())")
+        }
+    }
 
     /// Appends a record; returns once it is on disk.
     func append(_ record: JournalRecord) async throws {

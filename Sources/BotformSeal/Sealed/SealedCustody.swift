@@ -18,6 +18,9 @@ public actor SealedCustody: SecretCustody {
     public nonisolated let recipients: [AgeRecipient]
     private var file: SealedFile
     private var writer: JournalWriter?
+    /// Whether this run changed anything. A run that changed nothing leaves the file byte for byte as it
+    /// was (a declined or refused apply must not rewrite it).
+    public private(set) var changed = false
 
     public var journalPath: String { path + ".journal" }
 
@@ -26,7 +29,7 @@ public actor SealedCustody: SecretCustody {
         self.path = path
         self.recipients = recipients
         file = try Self.read(path: path).file
-        file.recipients = recipients.isEmpty ? file.recipients : recipients
+        if !recipients.isEmpty { file.recipients = recipients }
     }
 
     /// The sealed file with its journal folded in, read-only (for plan and unseal, which take no lock).
@@ -49,6 +52,18 @@ public actor SealedCustody: SecretCustody {
         if writer == nil { writer = try JournalWriter(path: journalPath) }
         try await writer?.append(record)
         file.apply(record)
+        changed = true
+    }
+
+    public func recordAborted(_ intent: IssueIntent, provider: String, bot: String) async throws {
+        try await append(
+            JournalRecord(op: .aborted, at: Date(), provider: provider, bot: bot, action: intent.rawValue))
+    }
+
+    /// Records where the providers of this run issue their entries. Written with the next change, not
+    /// on its own: an older file without the record is upgraded when it is next written for a reason.
+    public func recordOrigins(_ origins: [String: ProviderOrigin]) {
+        for (name, origin) in origins { file.origins[name] = origin }
     }
 
     public func recordIntent(
@@ -90,12 +105,14 @@ public actor SealedCustody: SecretCustody {
     /// Replaces the file's entries and recipients (a re-wrap for new recipients), through the journal-free
     /// path: the next checkpoint writes it.
     public func replace(with updated: SealedFile) {
+        if updated != file { changed = true }
         file = updated
     }
 
     /// Folds the journal into the sealed file: atomic replace, then the journal is removed. A crash in
     /// between replays the journal next time, to the same result.
     public func checkpoint() throws {
+        guard changed else { return }
         let text = file.render()
         try AtomicFile.replace(path, with: Array(text.utf8))
         writer = nil
@@ -141,6 +158,24 @@ extension SealedFile {
             }
         }
         return (updated, report)
+    }
+
+    /// The re-wrap a plan shows when held secrets are sealed to other recipients than `recipients`;
+    /// nil when there is none (or no recipients are configured: there is nothing to re-wrap to).
+    public func recipientChange(for recipients: [AgeRecipient]) -> PlanDocument.RecipientChange? {
+        guard !recipients.isEmpty else { return nil }
+        let stale = entriesToReseal(for: recipients)
+        guard !stale.isEmpty else { return nil }
+        let wanted = Set(recipients)
+        var added = Set<AgeRecipient>()
+        var removed = Set<AgeRecipient>()
+        for entry in stale {
+            added.formUnion(wanted.subtracting(entry.sealedTo))
+            removed.formUnion(Set(entry.sealedTo).subtracting(wanted))
+        }
+        return PlanDocument.RecipientChange(
+            entries: stale.map(\.address), added: added.map(\.description).sorted(),
+            removed: removed.map(\.description).sorted())
     }
 
     /// Opens one entry's secret.

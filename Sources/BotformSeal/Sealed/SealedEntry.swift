@@ -14,11 +14,15 @@ public struct SealedEntry: Sendable, Equatable {
     public var sealedTo: [AgeRecipient]
     /// The armored age file holding the secret, kept verbatim so an unchanged entry is never re-encrypted.
     public var secret: String?
+    /// A call that issues a secret (register, reset) was sent for this bot and its outcome is not known
+    /// yet. The entry keeps what it held, so a definite refusal (recorded as an abort) restores it
+    /// exactly; until then (or for good, if the run died) the held secret may be stale: `secret_lost`.
+    public var pending: IssueIntent?
 
     public init(
         provider: String, bot: String, id: String?, origin: OwnedBot.Origin, issuedAt: Date?,
         permissionsSHA256: String?,
-        sealedTo: [AgeRecipient], secret: String?
+        sealedTo: [AgeRecipient], secret: String?, pending: IssueIntent? = nil
     ) {
         self.provider = provider
         self.bot = bot
@@ -28,14 +32,19 @@ public struct SealedEntry: Sendable, Equatable {
         self.permissionsSHA256 = permissionsSHA256
         self.sealedTo = sealedTo
         self.secret = secret
+        self.pending = pending
     }
 
     public var address: String { "\(provider)/\(bot)" }
 
+    /// What the planner knows of this entry. An unfinished registration has no known id yet (the
+    /// service's bot of that name, if any, is the one it created); an unfinished issue of either kind
+    /// means the secret held may no longer be the bot's: it counts as not held.
     public var owned: OwnedBot {
         OwnedBot(
-            provider: provider, name: bot, id: id, origin: origin, issuedAt: issuedAt,
-            permissionsSHA256: permissionsSHA256,
-            secretHeld: secret != nil)
+            provider: provider, name: bot, id: pending == .register ? nil : id,
+            origin: pending != nil ? .issued : origin, issuedAt: issuedAt,
+            permissionsSHA256: pending == .register ? nil : permissionsSHA256,
+            secretHeld: secret != nil && pending == nil)
     }
 }

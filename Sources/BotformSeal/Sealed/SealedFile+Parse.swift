@@ -53,6 +53,7 @@ extension SealedFile {
             }
             var file = SealedFile()
             if let list = fields["recipients"] { file.recipients = recipients(list) }
+            if let origins = fields["providers"] { file.origins = providers(origins) }
             if let entries = fields["entries"] {
                 if case .mapping(let pairs) = entries.content {
                     for pair in pairs {
@@ -84,6 +85,27 @@ extension SealedFile {
             }
         }
 
+        /// Where each provider's entries were issued. A file written before this record existed has none,
+        /// and is read as before.
+        mutating func providers(_ node: YAMLNode) -> [String: ProviderOrigin] {
+            guard case .mapping(let pairs) = node.content else {
+                if !node.isNull { error("providers must be a mapping of provider name to origin", node) }
+                return [:]
+            }
+            var origins: [String: ProviderOrigin] = [:]
+            for pair in pairs {
+                guard let name = pair.key.scalarText, let fields = self.pairs(pair.value),
+                    let type = fields["type"]?.scalarText.flatMap(ProviderKind.init(rawValue:)),
+                    let endpoint = fields["endpoint"]?.scalarText
+                else {
+                    error("provider origin needs type (fyso, sym, foks) and endpoint", pair.value)
+                    continue
+                }
+                origins[name] = ProviderOrigin(type: type, endpoint: endpoint, tenant: fields["tenant"]?.scalarText)
+            }
+            return origins
+        }
+
         mutating func entry(_ address: String, _ node: YAMLNode) -> SealedEntry? {
             guard let fields = pairs(node) else {
                 error("entry \"\(address)\" must be a mapping", node)
@@ -104,6 +126,11 @@ extension SealedFile {
                 issuedAt = issued.scalarText.flatMap { try? Date($0, strategy: .iso8601) }
                 if issuedAt == nil { error("issued_at must be an ISO 8601 time", issued) }
             }
+            var pending: IssueIntent?
+            if let value = fields["pending"], !value.isNull {
+                pending = value.scalarText.flatMap(IssueIntent.init(rawValue:))
+                if pending == nil { error("pending must be register or reset", value) }
+            }
             var secret: String?
             if let value = fields["secret"], !value.isNull {
                 guard let armored = value.scalarText, AgeArmor.isArmored(Array(armored.utf8)) else {
@@ -115,7 +142,7 @@ extension SealedFile {
             return SealedEntry(
                 provider: provider, bot: bot, id: text("id"), origin: origin, issuedAt: issuedAt,
                 permissionsSHA256: text("permissions_sha256"),
-                sealedTo: fields["sealed_to"].map { recipients($0) } ?? [], secret: secret)
+                sealedTo: fields["sealed_to"].map { recipients($0) } ?? [], secret: secret, pending: pending)
         }
     }
 }

@@ -7,15 +7,42 @@ import Foundation
 public struct SealedFile: Sendable, Equatable {
     public static let version = 1
 
+    /// The configured recipients. The header written is `headerRecipients`: it never claims a
+    /// recipient that the entries are not sealed to.
     public var recipients: [AgeRecipient]
     public var entries: [String: SealedEntry]
+    /// Where each provider's entries were issued (endpoint and tenant), by provider name.
+    public var origins: [String: ProviderOrigin] = [:]
 
     public init(recipients: [AgeRecipient] = [], entries: [SealedEntry] = []) {
         self.recipients = recipients
         self.entries = Dictionary(entries.map { ($0.address, $0) }) { _, last in last }
     }
 
-    public var ownership: Ownership { Ownership(entries.values.map(\.owned)) }
+    public var ownership: Ownership { Ownership(entries.values.map(\.owned), origins: origins) }
+
+    /// The recipients the held secrets are sealed to: the configured ones when every secret is sealed to
+    /// exactly them (or none is held), otherwise every recipient some secret is sealed to, configured
+    /// ones first. A reader of the header is never told a key opens what it cannot.
+    public var headerRecipients: [AgeRecipient] {
+        var seen = Set<AgeRecipient>()
+        var sets = Set<Set<AgeRecipient>>()
+        for entry in entries.values where entry.secret != nil {
+            sets.insert(Set(entry.sealedTo))
+            seen.formUnion(entry.sealedTo)
+        }
+        if sets.isEmpty || sets == [Set(recipients)] { return recipients }
+        let configured = recipients.filter(seen.contains)
+        return configured + seen.subtracting(configured).sorted { $0.description < $1.description }
+    }
+
+    /// Held secrets sealed to a set of recipients other than `recipients`, by address.
+    public func entriesToReseal(for recipients: [AgeRecipient]) -> [SealedEntry] {
+        let wanted = Set(recipients)
+        return entries.values.filter { $0.secret != nil && Set($0.sealedTo) != wanted }.sorted {
+            $0.address < $1.address
+        }
+    }
 
     // MARK: Writing
 
@@ -26,11 +53,23 @@ public struct SealedFile: Sendable, Equatable {
             "# Open one with: botform unseal <this file> -i key.txt --bot <provider/bot>",
             "version: \(Self.version)",
         ]
-        if recipients.isEmpty {
+        let header = headerRecipients
+        if header.isEmpty {
             lines.append("recipients: []")
         } else {
             lines.append("recipients:")
-            lines += recipients.map { "  - \($0)" }
+            lines += header.map { "  - \($0)" }
+        }
+        let providers = Set(entries.values.map(\.provider))
+        let recorded = origins.filter { providers.contains($0.key) }.sorted { $0.key < $1.key }
+        if !recorded.isEmpty {
+            lines.append("providers:")
+            for (name, origin) in recorded {
+                lines.append("  \(YAMLText.scalar(name)):")
+                lines.append("    type: \(origin.type.rawValue)")
+                lines.append("    endpoint: \(YAMLText.scalar(origin.endpoint))")
+                if let tenant = origin.tenant { lines.append("    tenant: \(YAMLText.scalar(tenant))") }
+            }
         }
         if entries.isEmpty {
             lines.append("entries: {}")
@@ -44,6 +83,7 @@ public struct SealedFile: Sendable, Equatable {
                 lines.append("    origin: \(entry.origin.rawValue)")
                 if let issued = entry.issuedAt { lines.append("    issued_at: \(issued.formatted(.iso8601))") }
                 if let hash = entry.permissionsSHA256 { lines.append("    permissions_sha256: \(hash)") }
+                if let pending = entry.pending { lines.append("    pending: \(pending.rawValue)") }
                 if !entry.sealedTo.isEmpty {
                     lines.append("    sealed_to:")
                     lines += entry.sealedTo.map { "      - \($0)" }
