@@ -25,9 +25,13 @@ struct ConfigResolver {
         let botDeclarations = merge(files.flatMap(\.bots), what: "bot")
 
         var providers: [String: ProviderConfig] = [:]
+        var resolvedProviders: [(declaration: Declaration, config: ProviderConfig)] = []
         for declaration in providerDeclarations {
-            if let provider = readProvider(declaration) { providers[provider.name] = provider }
+            guard let provider = readProvider(declaration) else { continue }
+            providers[provider.name] = provider
+            resolvedProviders.append((declaration, provider))
         }
+        checkDistinctAccounts(resolvedProviders)
         let declaredProviderNames = providerDeclarations.map(\.name)
 
         var roles: [String: RoleDraft] = [:]
@@ -129,30 +133,6 @@ struct ConfigResolver {
         return settings.map { ProviderConfig(name: declaration.name, settings: $0, location: declaration.location) }
     }
 
-    private func readEndpoint(_ node: YAMLNode, reader: ConfigReader, what: String) -> ServiceEndpoint? {
-        guard let text = reader.nonEmptyString(node, "\"url\" of \(what)") else { return nil }
-        if text == "embedded" { return .embedded }
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty
-        else {
-            reader.error(
-                "invalid url \"\(text)\" for \(what): expected an http(s) URL such as \"https://api.fyso.dev\", or \"embedded\"",
-                at: node)
-            return nil
-        }
-        if components.query != nil || components.fragment != nil {
-            reader.error("url \"\(text)\" for \(what) must not have a query or fragment", at: node)
-            return nil
-        }
-        let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased())
-        if scheme == "http", !loopback {
-            reader.warning(
-                "url \"\(text)\" uses plain http: credentials and issued secrets would cross the network unencrypted",
-                at: node)
-        }
-        return .url(text.hasSuffix("/") ? String(text.dropLast()) : text)
-    }
-
     private func readTimeout(_ fields: Fields, reader: ConfigReader) -> BotformDuration? {
         guard let pair = fields["timeout"] else { return BotformDuration(30, .seconds) }
         guard let timeout = reader.duration(pair.value, "\"timeout\"") else { return nil }
@@ -166,7 +146,7 @@ struct ConfigResolver {
 
     private func readFyso(_ fields: Fields, what: String, declaration: Declaration) -> FysoSettings? {
         let reader = declaration.reader
-        let endpoint = fields["url"].flatMap { readEndpoint($0.value, reader: reader, what: what) }
+        let endpoint = fields["url"].flatMap { readEndpoint($0.value, reader: reader, what: what, kind: .fyso) }
         var tenant: String?
         if let pair = fields["tenant"] {
             tenant = reader.nonEmptyString(pair.value, "\"tenant\" of \(what)")
@@ -193,8 +173,16 @@ struct ConfigResolver {
             credentialsValid = false
         }
         let timeout = readTimeout(fields, reader: reader)
-        guard let endpoint, let tenant, let timeout, credentialsValid else { return nil }
-        return FysoSettings(endpoint: endpoint, tenant: tenant, credentials: credentials, timeout: timeout)
+        var revokedNamesReusable: Bool?
+        var reusableValid = true
+        if let pair = fields["revoked_names_reusable"] {
+            revokedNamesReusable = reader.bool(pair.value, "\"revoked_names_reusable\"")
+            reusableValid = revokedNamesReusable != nil
+        }
+        guard let endpoint, let tenant, let timeout, credentialsValid, reusableValid else { return nil }
+        return FysoSettings(
+            endpoint: endpoint, tenant: tenant, credentials: credentials, timeout: timeout,
+            revokedNamesReusable: revokedNamesReusable)
     }
 
     private func readSource(
@@ -263,7 +251,7 @@ struct ConfigResolver {
     private func readSym(_ fields: Fields, what: String, declaration: Declaration) -> SymSettings? {
         let reader = declaration.reader
         var endpoint: ServiceEndpoint? = .url(SymSettings.defaultURL)
-        if let pair = fields["url"] { endpoint = readEndpoint(pair.value, reader: reader, what: what) }
+        if let pair = fields["url"] { endpoint = readEndpoint(pair.value, reader: reader, what: what, kind: .sym) }
         var token: CredentialSource?
         var valid = true
         if let pair = fields["credentials"] {
@@ -296,7 +284,11 @@ struct ConfigResolver {
     private func readFoks(_ fields: Fields, what: String, reader: ConfigReader) -> FoksSettings? {
         var host: String?
         if let pair = fields["host"], let text = reader.nonEmptyString(pair.value, "\"host\" of \(what)") {
-            if text.contains("://") || text.contains("/") || text.contains(" ") {
+            if text.contains("@") {
+                reader.error(
+                    "host \"\(EndpointText.shown(text))\" for \(what) must not carry a user or password; foks authenticates with its own agent (see \"home\")",
+                    at: pair.value)
+            } else if text.contains("://") || text.contains("/") || text.contains(" ") {
                 reader.error(
                     "invalid host \"\(text)\" for \(what): give a host name such as \"myorg.foks.app\", without a scheme or path",
                     at: pair.value)

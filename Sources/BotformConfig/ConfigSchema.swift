@@ -117,6 +117,10 @@ extension SchemaObject {
                 kinds: fysoOrSym),
             SchemaField("timeout", .duration, "Per-request timeout (default 30s).", kinds: fysoOrSym),
             SchemaField(
+                "revoked_names_reusable", .boolean,
+                "Whether the service lets a revoked bot's name be registered again (Fyso does not document it). false: plan refuses to replace a bot and advises renaming it; unset: Botform tries, and explains a 409 after the revoke.",
+                kinds: [.fyso]),
+            SchemaField(
                 "host", .string(pattern: nil), "FOKS server host name, e.g. myorg.foks.app.", kinds: [.foks],
                 requiredFor: [.foks]),
             SchemaField(
