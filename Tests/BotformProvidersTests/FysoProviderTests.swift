@@ -106,6 +106,29 @@ struct FysoProviderTests {
         }
     }
 
+    @Test("Retry-After: 0 does not spin: each 429 waits at least the backoff, growing with each 429")
+    func retryAfterZero() async throws {
+        try await Lab.with { lab in
+            let sleeps = SleepRecorder()
+            var policy = RetryPolicy()
+            policy.sleep = sleeps.sleep
+            let provider = FysoProvider(
+                name: "prod", tenant: "sandbox", caller: .admin,
+                auth: .token(Secret(try await lab.server.adminToken())),
+                transport: lab.transport(retry: policy))
+            try await lab.control(.PUT, "/_sandbox/faults", ["rateLimitBurst": 5, "retryAfterSeconds": 0])
+            try await lab.control(.DELETE, "/_sandbox/requests")
+            let observation = try await provider.observe()
+            #expect(observation.listCalls == 1)
+            #expect(sleeps.recorded.count == 5)
+            for (index, wait) in sleeps.recorded.enumerated() {
+                #expect(wait >= HTTPTransportTests.floor(index + 1), "wait \(index + 1): \(wait)")
+            }
+            let lists = try await lab.requestLog().filter { $0["path"] as? String == "/api/auth/bots" }
+            #expect(lists.count == 6, "five 429s, then the page")
+        }
+    }
+
     @Test("idempotent calls ride out injected 5xx errors")
     func retries() async throws {
         try await Lab.with { lab in

@@ -16,13 +16,20 @@ public struct FysoProvider: BotProvider {
     public let name: String
     public let tenant: String
     public let caller: FysoCaller
+    /// Whether the service lets a revoked bot's name be registered again; nil when not declared
+    /// (Fyso does not document it).
+    public let revokedNamesReusable: Bool?
     let transport: HTTPTransport
     let session: FysoSession
 
-    public init(name: String, tenant: String, caller: FysoCaller, auth: FysoAuth, transport: HTTPTransport) {
+    public init(
+        name: String, tenant: String, caller: FysoCaller, auth: FysoAuth, transport: HTTPTransport,
+        revokedNamesReusable: Bool? = nil
+    ) {
         self.name = name
         self.tenant = tenant
         self.caller = caller
+        self.revokedNamesReusable = revokedNamesReusable
         self.transport = transport
         session = FysoSession(auth: auth, caller: caller, tenant: tenant, transport: transport)
     }
@@ -30,7 +37,7 @@ public struct FysoProvider: BotProvider {
     public var capabilities: ProviderCapabilities {
         ProviderCapabilities(
             canResetSecret: caller == .admin, canUpdatePermissions: false, seesAllBots: caller == .admin,
-            caller: caller.rawValue)
+            caller: caller.rawValue, revokedNamesReusable: revokedNamesReusable)
     }
 
     // MARK: Calls
@@ -63,12 +70,10 @@ public struct FysoProvider: BotProvider {
         }
     }
 
-    static func json(_ response: APIResponse) -> [String: Any]? {
-        (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
-    }
-
     // MARK: Observe
 
+    /// Reads every page of the bot list. An item that cannot be read fails the whole observation: a
+    /// plan made from a list with a bot missing would register it again or forget it.
     public func observe() async throws -> ProviderObservation {
         var bots: [ObservedBot] = []
         var next: String? = "/api/auth/bots"
@@ -80,31 +85,39 @@ public struct FysoProvider: BotProvider {
             }
             let response = try await call(.GET, path, idempotent: true)
             calls += 1
-            guard response.status == 200, let object = Self.json(response) else {
+            guard response.status == 200 else {
+                let body = FysoErrorBody(response.body)
                 throw ProviderError(
-                    .rejected(status: response.status, code: FysoErrorBody(response.body).code),
-                    "\(name): listing bots failed (\(response.status)): \(FysoErrorBody(response.body).summary)")
+                    .rejected(status: response.status, code: body.code),
+                    "\(name): listing bots failed (\(response.status)): \(body.summary)")
             }
-            next = nil
-            let items: [[String: Any]]
-            if let list = object["data"] as? [[String: Any]] {
-                items = list
-                next = Self.nextLink(response.headers.first(name: "Link"))
-            } else if let page = object["data"] as? [String: Any], let list = page["items"] as? [[String: Any]] {
-                // The records API's paged shape, should a server page bots the same way.
-                items = list
-                let current = page["page"] as? Int ?? 1
-                if let total = page["totalPages"] as? Int, current < total {
-                    next = "/api/auth/bots?page=\(current + 1)"
+            let list: FysoWire.BotList
+            do {
+                list = try JSONDecoder().decode(FysoWire.BotList.self, from: response.body)
+            } catch {
+                throw ProviderError(
+                    .badResponse,
+                    "\(name): page \(calls) of the bot list is not a list of bots: \(FysoWire.describe(error))")
+            }
+            for entry in list.entries {
+                // An admin's list may span tenants; keep (and judge) only this provider's.
+                if let slug = entry.tenantSlug, slug != tenant { continue }
+                switch entry.bot {
+                case .success(let bot):
+                    bots.append(bot.observed)
+                case .failure(let error):
+                    let named = entry.name.map { " \"\($0.prefix(100))\"" } ?? ""
+                    throw ProviderError(
+                        .badResponse,
+                        "\(name): cannot read bot\(named) on page \(calls) of the bot list, "
+                            + "\(FysoWire.describe(error)); nothing is planned from a list that is not fully understood"
+                    )
                 }
-            } else {
-                throw ProviderError(.badResponse, "\(name): the bot list is not a list")
             }
-            for item in items {
-                guard let bot = Self.bot(item) else { continue }
-                // An admin's list may span tenants; keep this provider's.
-                if let slug = item["tenantSlug"] as? String, slug != tenant { continue }
-                bots.append(bot)
+            next = Self.nextLink(response.headers.first(name: "Link"))
+            if next == nil, let total = list.totalPages, (list.page ?? 1) < total {
+                // The records API's paged shape, should a server page bots the same way.
+                next = "/api/auth/bots?page=\((list.page ?? 1) + 1)"
             }
         }
         return ProviderObservation(provider: name, bots: bots, capabilities: capabilities, listCalls: calls)
@@ -125,21 +138,6 @@ public struct FysoProvider: BotProvider {
         return nil
     }
 
-    static func bot(_ item: [String: Any]) -> ObservedBot? {
-        guard let id = item["id"] as? String, let name = item["name"] as? String else { return nil }
-        var permissions: Permissions?
-        if let wrapper = item["permissions"] as? [String: Any] {
-            let entities = wrapper["entities"] as? [String: [String]] ?? [:]
-            permissions = Permissions(entities.mapValues { ActionSet($0.compactMap(Action.init(rawValue:))) })
-        } else if item["permissions"] == nil || item["permissions"] is NSNull {
-            permissions = Permissions()
-        }
-        return ObservedBot(
-            id: id, name: name, isActive: item["isActive"] as? Bool ?? true, permissions: permissions,
-            createdAt: (item["createdAt"] as? String).flatMap { try? Date($0, strategy: .iso8601) },
-            lastSeenAt: (item["lastSeenAt"] as? String).flatMap { try? Date($0, strategy: .iso8601) })
-    }
-
     // MARK: Execute
 
     public func execute(_ step: ProviderStep) async throws -> StepOutcome {
@@ -154,30 +152,35 @@ public struct FysoProvider: BotProvider {
             ]
             if caller == .admin { fields.append(("tenantSlug", .string(tenant))) }
             let response = try await call(.POST, "/api/auth/bots/register", body: .object(fields), idempotent: false)
-            guard response.status == 201 || response.status == 200 else {
-                throw failure("registering \(botName)", response)
-            }
-            guard let data = Self.json(response)?["data"] as? [String: Any], let id = data["id"] as? String,
-                let secret = data["secret"] as? String, !secret.isEmpty
+            guard (200...299).contains(response.status) else { throw failure("registering \(botName)", response) }
+            // A success without the id and secret: the bot may exist, with a secret nobody holds.
+            guard let issued = Self.issued(response), let id = issued.id, !id.isEmpty,
+                let secret = issued.secret, !secret.isEmpty
             else {
                 throw ProviderError(
-                    .outcomeUnknown, "\(name): registering \(botName) answered without an id and secret")
+                    .outcomeUnknown,
+                    "\(name): registering \(botName) answered \(response.status) without an id and secret")
             }
             return .registered(id: id, secret: Secret(secret))
         case .revoke(let id, let botName):
             let response = try await call(.POST, "/api/auth/bots/\(id)/revoke", idempotent: true)
-            guard response.status == 200 else { throw failure("revoking \(botName)", response) }
+            guard (200...299).contains(response.status) else { throw failure("revoking \(botName)", response) }
             return .revoked
         case .resetSecret(let id, let botName):
             let response = try await call(.POST, "/api/auth/bots/\(id)/reset-secret", idempotent: false)
-            guard response.status == 200 else { throw failure("resetting the secret of \(botName)", response) }
-            guard let data = Self.json(response)?["data"] as? [String: Any], let secret = data["secret"] as? String,
-                !secret.isEmpty
-            else {
-                throw ProviderError(.outcomeUnknown, "\(name): resetting \(botName) answered without a secret")
+            guard (200...299).contains(response.status) else {
+                throw failure("resetting the secret of \(botName)", response)
+            }
+            guard let secret = Self.issued(response)?.secret, !secret.isEmpty else {
+                throw ProviderError(
+                    .outcomeUnknown, "\(name): resetting \(botName) answered \(response.status) without a secret")
             }
             return .reset(secret: Secret(secret))
         }
+    }
+
+    static func issued(_ response: APIResponse) -> FysoWire.Issued? {
+        (try? JSONDecoder().decode(FysoWire.Envelope<FysoWire.Issued>.self, from: response.body))?.data
     }
 
     private func failure(_ what: String, _ response: APIResponse) -> ProviderError {
@@ -224,14 +227,15 @@ actor FysoSession {
         let headers = caller == .user ? [("X-Tenant-ID", tenant)] : []
         let response = try await transport.send(
             APIRequest(method: .POST, path: path, headers: headers, body: body, idempotent: true))
-        guard response.status == 200, let object = FysoProvider.json(response) else {
+        guard response.status == 200 else {
             throw ProviderError(
                 .authentication,
                 "Fyso login as \(caller.rawValue) \(email) failed (\(response.status)): \(FysoErrorBody(response.body).summary)"
             )
         }
-        // The token is in `data.token`; some documentation shows it at the top level.
-        guard let value = (object["data"] as? [String: Any])?["token"] as? String ?? object["token"] as? String else {
+        // Nothing but the login was sent, so a login that cannot be read is a definite failure too.
+        guard let value = (try? JSONDecoder().decode(FysoWire.Login.self, from: response.body))?.token, !value.isEmpty
+        else {
             throw ProviderError(.authentication, "Fyso login answered without a token")
         }
         let fresh = Secret(value)

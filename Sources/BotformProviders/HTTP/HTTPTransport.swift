@@ -32,29 +32,63 @@ public struct APIResponse: Sendable {
     public var body: Data
 }
 
-/// When and how often to try again.
+/// When and how often to try again, and how to wait in between.
 public struct RetryPolicy: Sendable {
-    /// Attempts for 5xx answers and network errors (idempotent calls only).
+    /// Attempts for 5xx answers and lost answers (idempotent calls only) and for calls never sent (any call).
     public var maxAttempts = 6
     public var baseDelay: Duration = .milliseconds(200)
     public var maxDelay: Duration = .seconds(5)
-    /// How long 429s may slow one call before it fails.
+    /// How long 429s may slow one call before it fails: the waits asked for and the backoff together.
     public var rateLimitDeadline: Duration = .seconds(300)
+    /// Error codes of 429 answers that are quotas, not rates (a user's active-bot limit): waiting will not
+    /// help, so the answer goes back to the provider at once. Codes ending in `_LIMIT_REACHED` or
+    /// holding `QUOTA` count too, unless they name a rate (`RATE_LIMIT_REACHED`).
+    public var quotaCodes: Set<String> = ["BOT_LIMIT_REACHED", "LIMIT_REACHED", "QUOTA_EXCEEDED"]
+    /// How the transport waits before trying again; tests pass one that records instead of sleeping.
+    public var sleep: @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
 
     public init() {}
 
     /// Exponential backoff with "equal jitter": half the delay fixed, half random, so retries spread out.
-    func delay(attempt: Int) -> Duration {
-        let exponential = baseDelay * (1 << min(attempt, 20))
+    /// `attempt` counts from 1; the delay doubles with each attempt up to `maxDelay`.
+    public func delay(attempt: Int) -> Duration {
+        let exponential = baseDelay * (1 << min(max(attempt, 0), 20))
         let capped = min(exponential, maxDelay)
         let half = capped / 2
         return half + half * Double.random(in: 0...1)
     }
+
+    /// Whether a 429 with this error code is a quota (refused until something changes) rather than a rate.
+    public func isQuota(_ code: String?) -> Bool {
+        guard let code = code?.uppercased() else { return false }
+        if quotaCodes.contains(code) { return true }
+        return !code.contains("RATE") && (code.hasSuffix("_LIMIT_REACHED") || code.contains("QUOTA"))
+    }
+
+    /// How long to wait after the `count`th 429 of a call: what `Retry-After` asks (seconds or an HTTP
+    /// date), but never less than the backoff for that count, so `Retry-After: 0`, a date in the past
+    /// or no header at all backs off more with each 429 instead of spinning.
+    public func rateLimitWait(retryAfter header: String?, count: Int, now: Date = Date()) -> Duration {
+        let backoff = delay(attempt: count)
+        guard let header = header?.trimmingCharacters(in: .whitespaces), !header.isEmpty else { return backoff }
+        let seconds: Double
+        if let number = Double(header), number.isFinite {
+            seconds = number
+        } else if let date = HTTPTransport.httpDate(header) {
+            seconds = date.timeIntervalSince(now)
+        } else {
+            return backoff
+        }
+        // Clamped to a day: the deadline refuses anything longer, and the conversion must not overflow.
+        let asked = Duration.milliseconds(Int64(min(max(0, seconds), 86_400) * 1_000))
+        return max(asked, backoff)
+    }
 }
 
 /// The HTTP transport every provider shares: AsyncHTTPClient with timeouts, retries with jittered
-/// exponential backoff for idempotent calls, `Retry-After` on rate limits, and never a blind resend of
-/// a call that may have happened. Log lines name method, path, status and attempt, never a header or body.
+/// exponential backoff for idempotent calls and for calls never sent, backoff on rate limits (at least
+/// what `Retry-After` asks, within a deadline), quota 429s handed straight back, and never a blind resend
+/// of a call that may have happened. Log lines name method, path, status and attempt, never a header or body.
 public struct HTTPTransport: Sendable {
     public let client: HTTPClient
     public let baseURL: String
@@ -63,9 +97,13 @@ public struct HTTPTransport: Sendable {
     public let logger: Logger
     public static let userAgent = "botform/\(BotformVersion.current)"
 
-    /// The client a run shares across providers: connections time out after 10 s.
+    /// The client a run shares across providers: connections time out after 10 s. A connection that
+    /// cannot be made fails its requests at once (instead of AsyncHTTPClient retrying until each
+    /// request's deadline): `send` retries them itself, with backoff, as calls that were never sent.
     public static func makeClient() -> HTTPClient {
-        HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10))))
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     public init(
@@ -79,10 +117,14 @@ public struct HTTPTransport: Sendable {
     }
 
     /// Sends the request, retrying where that is safe. A non-idempotent call that got no usable answer
-    /// throws `outcomeUnknown`: the caller re-observes and decides.
+    /// throws `outcomeUnknown`: the caller re-observes and decides. Every other failure thrown here
+    /// (`unavailable`) means the service did not carry the call out: it was never sent, or was answered
+    /// with a 429 or (idempotent calls only) a 5xx. A quota 429 is returned for the provider to report.
     public func send(_ request: APIRequest) async throws(ProviderError) -> APIResponse {
         let started = ContinuousClock.now
         var attempt = 0
+        var rateLimited = 0
+        var waited: Duration = .zero
         while true {
             attempt += 1
             let outcome: Result<APIResponse, any Error>
@@ -93,17 +135,27 @@ public struct HTTPTransport: Sendable {
             }
             switch outcome {
             case .success(let response):
-                if response.status == 429, let wait = rateLimitWait(response) {
-                    guard ContinuousClock.now - started + wait < retry.rateLimitDeadline else {
+                if response.status == 429 {
+                    if retry.isQuota(FysoErrorBody(response.body).code) { return response }
+                    rateLimited += 1
+                    let wait = retry.rateLimitWait(
+                        retryAfter: response.headers.first(name: "Retry-After"), count: rateLimited)
+                    // Injected sleeps take no time: count what was waited as well as what the clock says.
+                    let spent = max(ContinuousClock.now - started, waited)
+                    guard spent + wait <= retry.rateLimitDeadline else {
                         throw ProviderError(
                             .unavailable,
-                            "\(request.method) \(request.path): still rate limited (429) after \(seconds(ContinuousClock.now - started))"
+                            "\(request.method) \(request.path): still rate limited (429) after \(rateLimited) tries in \(seconds(spent)); it was not carried out"
                         )
                     }
                     logger.info(
                         "rate limited; retrying",
-                        metadata: ["method": "\(request.method)", "path": "\(request.path)", "wait": "\(wait)"])
-                    try? await Task.sleep(for: wait)
+                        metadata: [
+                            "method": "\(request.method)", "path": "\(request.path)", "wait": "\(wait)",
+                            "count": "\(rateLimited)",
+                        ])
+                    try await pause(wait, request)
+                    waited += wait
                     attempt -= 1
                     continue
                 }
@@ -122,7 +174,7 @@ public struct HTTPTransport: Sendable {
                     logger.info(
                         "server error; retrying",
                         metadata: ["path": "\(request.path)", "status": "\(response.status)", "attempt": "\(attempt)"])
-                    try? await Task.sleep(for: retry.delay(attempt: attempt))
+                    try await pause(retry.delay(attempt: attempt), request)
                     continue
                 }
                 return response
@@ -142,8 +194,17 @@ public struct HTTPTransport: Sendable {
                 logger.info(
                     "network error; retrying",
                     metadata: ["path": "\(request.path)", "error": "\(Self.describe(error))", "attempt": "\(attempt)"])
-                try? await Task.sleep(for: retry.delay(attempt: attempt))
+                try await pause(retry.delay(attempt: attempt), request)
             }
+        }
+    }
+
+    /// Waits before the next attempt. Only reached when the last attempt was not carried out, so a
+    /// cancellation here is a definite `unavailable`.
+    private func pause(_ duration: Duration, _ request: APIRequest) async throws(ProviderError) {
+        await retry.sleep(duration)
+        if Task.isCancelled {
+            throw ProviderError(.unavailable, "\(request.method) \(request.path): cancelled before it was sent again")
         }
     }
 
@@ -172,25 +233,13 @@ public struct HTTPTransport: Sendable {
             status: Int(response.status.code), headers: response.headers, body: Data(body.readableBytesView))
     }
 
-    /// The wait a 429 asks for, or nil when the 429 is not a rate limit (a quota such as a bot limit:
-    /// waiting will not help).
-    private func rateLimitWait(_ response: APIResponse) -> Duration? {
-        if let header = response.headers.first(name: "Retry-After") {
-            if let seconds = Double(header.trimmingCharacters(in: .whitespaces)) {
-                return .milliseconds(Int64(max(0, seconds) * 1_000))
-            }
-            if let date = Self.httpDate(header) {
-                return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1_000))
-            }
-        }
-        let error = FysoErrorBody(response.body)
-        if error.code == "RATE_LIMITED" { return retry.delay(attempt: 1) }
-        return nil
-    }
-
     /// Whether the request may have reached the service: anything but a failure to connect.
     static func mayHaveBeenSent(_ error: any Error) -> Bool {
-        if let error = error as? HTTPClientError, error == .connectTimeout || error == .alreadyShutdown { return false }
+        if let error = error as? HTTPClientError,
+            [.connectTimeout, .alreadyShutdown, .getConnectionFromPoolTimeout].contains(error)
+        {
+            return false
+        }
         if error is NIOConnectionError { return false }
         if let error = error as? IOError, [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH].contains(error.errnoCode) {
             return false

@@ -1,0 +1,181 @@
+import AsyncHTTPClient
+import BotformCore
+import BotformProviders
+import Foundation
+import Testing
+
+/// The transport's edges: rate limits with and without `Retry-After`, quotas, refused connections.
+@Suite("HTTP transport edges", .timeLimit(.minutes(1)))
+struct HTTPTransportTests {
+    static let list = #"{"success":true,"data":[{"id":"b1","name":"agent"}]}"#
+    static let slowDown = #"{"success":false,"error":{"code":"TOO_MANY_REQUESTS","message":"slow down"}}"#
+
+    /// The least the policy's backoff waits after the `count`th 429 (20 ms base, 200 ms cap): half the
+    /// capped exponential.
+    static func floor(_ count: Int) -> Duration { min(.milliseconds(20) * (1 << count), .milliseconds(200)) / 2 }
+
+    @Test("a 429 without Retry-After backs off, growing, and the call then succeeds")
+    func rateLimitWithoutRetryAfter() async throws {
+        let script: StubService.Script = { request in
+            request.index < 3 ? .init(429, Self.slowDown) : .init(200, Self.list)
+        }
+        try await StubService.with(script) { stub, url in
+            let sleeps = SleepRecorder()
+            let observation = try await StubService.provider(url, sleeps: sleeps).observe()
+            #expect(observation.bots.map(\.name) == ["agent"])
+            #expect(stub.requests.count == 4)
+            #expect(sleeps.recorded.count == 3)
+            for (index, wait) in sleeps.recorded.enumerated() {
+                #expect(wait >= Self.floor(index + 1) && wait <= .milliseconds(200), "wait \(index + 1): \(wait)")
+            }
+        }
+    }
+
+    @Test("a register refused with 429 is sent again: the service did not carry it out")
+    func rateLimitedRegister() async throws {
+        let script: StubService.Script = { request in
+            request.index == 0
+                ? .init(429, #"{"success":false,"error":"RATE_LIMITED","message":"rate limit exceeded"}"#)
+                : .init(201, #"{"success":true,"data":{"id":"b1","secret":"fresh"}}"#)
+        }
+        try await StubService.with(script) { stub, url in
+            let sleeps = SleepRecorder()
+            let outcome = try await StubService.provider(url, sleeps: sleeps).execute(
+                .register(name: "agent", permissions: Permissions()))
+            guard case .registered(let id, _) = outcome else {
+                Issue.record("not registered: \(outcome)")
+                return
+            }
+            #expect(id == "b1")
+            #expect(stub.requests == ["POST /api/auth/bots/register", "POST /api/auth/bots/register"])
+            #expect(sleeps.recorded.count == 1)
+        }
+    }
+
+    @Test("Retry-After in the past does not spin: each wait is at least the growing backoff")
+    func retryAfterPastDate() async throws {
+        let script: StubService.Script = { request in
+            request.index < 4
+                ? .init(429, headers: [("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")], Self.slowDown)
+                : .init(200, Self.list)
+        }
+        try await StubService.with(script) { _, url in
+            let sleeps = SleepRecorder()
+            _ = try await StubService.provider(url, sleeps: sleeps).observe()
+            #expect(sleeps.recorded.count == 4)
+            for (index, wait) in sleeps.recorded.enumerated() {
+                #expect(wait >= Self.floor(index + 1), "wait \(index + 1): \(wait)")
+            }
+        }
+    }
+
+    @Test("429s that never stop fail as unavailable within rateLimitDeadline")
+    func rateLimitDeadline() async throws {
+        try await StubService.with(always: .init(429, Self.slowDown)) { stub, url in
+            let sleeps = SleepRecorder()
+            let provider = StubService.provider(url, sleeps: sleeps) { policy in
+                policy.maxDelay = .milliseconds(500)
+                policy.rateLimitDeadline = .seconds(3)
+            }
+            let error = await #expect(throws: ProviderError.self) {
+                try await provider.execute(.register(name: "agent", permissions: Permissions()))
+            }
+            #expect(error?.kind == .unavailable, "\(error?.message ?? "")")
+            #expect(error?.isDefiniteRefusal == true, "every attempt was refused with 429")
+            #expect(sleeps.total <= .seconds(3))
+            #expect(sleeps.recorded.count >= 6, "\(sleeps.recorded)")
+            #expect(stub.requests.count == sleeps.recorded.count + 1)
+        }
+    }
+
+    @Test("a Retry-After beyond the deadline fails at once instead of waiting")
+    func retryAfterBeyondDeadline() async throws {
+        try await StubService.with(always: .init(429, headers: [("Retry-After", "3600")], Self.slowDown)) { _, url in
+            let sleeps = SleepRecorder()
+            let provider = StubService.provider(url, sleeps: sleeps) { $0.rateLimitDeadline = .seconds(60) }
+            let error = await #expect(throws: ProviderError.self) { try await provider.observe() }
+            #expect(error?.kind == .unavailable)
+            #expect(sleeps.recorded.isEmpty)
+        }
+    }
+
+    /// Quota 429s, in the object and the string form, with and without a `Retry-After`.
+    static let quotas: [(body: String, code: String, headers: [(String, String)])] = [
+        (
+            #"{"success":false,"error":{"code":"BOT_LIMIT_REACHED","message":"bot limit reached"}}"#,
+            "BOT_LIMIT_REACHED", [("Retry-After", "3")]
+        ),
+        (#"{"success":false,"error":"QUOTA_EXCEEDED","message":"monthly quota used"}"#, "QUOTA_EXCEEDED", []),
+        (#"{"success":false,"error":"TENANT_LIMIT_REACHED","message":"too many bots"}"#, "TENANT_LIMIT_REACHED", []),
+    ]
+
+    @Test("a quota 429 fails at once, whatever Retry-After says", arguments: quotas)
+    func quota(body: String, code: String, headers: [(String, String)]) async throws {
+        try await StubService.with(always: .init(429, headers: headers, body)) { stub, url in
+            let sleeps = SleepRecorder()
+            let provider = StubService.provider(url, sleeps: sleeps) { $0.rateLimitDeadline = .seconds(5) }
+            let started = ContinuousClock.now
+            let error = await #expect(throws: ProviderError.self) {
+                try await provider.execute(.register(name: "agent", permissions: Permissions()))
+            }
+            #expect(error?.kind == .rejected(status: 429, code: code), "\(error?.message ?? "")")
+            #expect(stub.requests.count == 1)
+            #expect(sleeps.recorded.isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(2))
+        }
+    }
+
+    @Test("a refused connection fails fast, is retried, then unavailable: a definite refusal, even for a register")
+    func refusedConnection() async throws {
+        // Port 1 on loopback: nothing listens there, and unlike a port just closed, no parallel test can
+        // take it over between the close and the call.
+        let url = "http://127.0.0.1:1"
+        let client = HTTPTransport.makeClient()
+        let sleeps = SleepRecorder()
+        let started = ContinuousClock.now
+        let provider = FysoProvider(
+            name: "prod", tenant: "sandbox", caller: .admin, auth: .token(Secret("stub-admin-token")),
+            transport: StubService.transport(url, sleeps: sleeps, client: client))
+        let error = await #expect(throws: ProviderError.self) {
+            try await provider.execute(.register(name: "agent", permissions: Permissions()))
+        }
+        try await client.shutdown()
+        #expect(error?.kind == .unavailable, "\(error?.message ?? "")")
+        #expect(error?.isDefiniteRefusal == true)
+        #expect(sleeps.recorded.count == RetryPolicy().maxAttempts - 1)
+        // Generous for a loaded CI machine; six attempts that each waited for the 10 s request timeout would take a minute.
+        #expect(ContinuousClock.now - started < .seconds(25), "each attempt fails at once, not at the request timeout")
+    }
+
+    @Test("quota codes are told from rate codes")
+    func quotaCodes() {
+        let policy = RetryPolicy()
+        for code in ["BOT_LIMIT_REACHED", "QUOTA_EXCEEDED", "tenant_limit_reached", "MONTHLY_QUOTA"] {
+            #expect(policy.isQuota(code), "\(code)")
+        }
+        for code in ["RATE_LIMITED", "RATE_LIMIT_REACHED", "TOO_MANY_REQUESTS", "RATE_QUOTA_EXCEEDED"] {
+            #expect(!policy.isQuota(code), "\(code)")
+        }
+        #expect(!policy.isQuota(nil))
+    }
+
+    @Test("the rate-limit wait takes Retry-After when it is longer than the backoff")
+    func retryAfterHonoured() {
+        var policy = RetryPolicy()
+        policy.baseDelay = .milliseconds(20)
+        policy.maxDelay = .milliseconds(200)
+        #expect(policy.rateLimitWait(retryAfter: "2", count: 1) == .seconds(2))
+        #expect(policy.rateLimitWait(retryAfter: "1e300", count: 1) == .seconds(86_400))
+        #expect(policy.rateLimitWait(retryAfter: "0", count: 3) >= Self.floor(3))
+        #expect(policy.rateLimitWait(retryAfter: "soon", count: 2) >= Self.floor(2))
+        #expect(policy.rateLimitWait(retryAfter: "nan", count: 1) >= Self.floor(1))
+        let now = Date()
+        let later = now.addingTimeInterval(30)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let wait = policy.rateLimitWait(retryAfter: formatter.string(from: later), count: 1, now: now)
+        #expect(wait > .seconds(29) && wait <= .seconds(30))
+    }
+}
