@@ -26,7 +26,7 @@ struct UnsealCommand: ParsableCommand {
     @Option(
         name: [.customShort("i"), .long],
         help:
-            "Identity file (AGE-SECRET-KEY-1…, as botform keygen or age-keygen write); repeatable. Default: BOTFORM_IDENTITY."
+            "Identity file (AGE-SECRET-KEY-1…, as botform keygen or age-keygen write), or - for stdin; repeatable. Never the key itself. Default: BOTFORM_IDENTITY (a key file's path, a key, or a key file's text)."
     )
     var identity: [String] = []
 
@@ -56,17 +56,19 @@ struct UnsealCommand: ParsableCommand {
     }
 
     private func unseal(_ terminal: Terminal) throws {
+        if AgeIdentity.mayHoldKeyMaterial(sealed) {
+            throw CLIError(
+                "the sealed file argument looks like a key, not a path (it is not shown); usage: botform unseal SEALED -i KEYFILE"
+            )
+        }
         guard FileManager.default.fileExists(atPath: sealed) else {
             throw CLIError("no such sealed file: \"\(sealed)\"")
         }
-        let identities = try Frontend(terminal: terminal).identities(files: identity)
-        guard !identities.isEmpty else { throw CLIError("no identity: pass -i key.txt or set BOTFORM_IDENTITY") }
-        let file: SealedFile
-        do {
-            file = try SealedCustody.read(path: sealed).file
-        } catch {
-            throw CLIError("cannot read \(sealed): \(error)")
-        }
+        let file = try read()
+        let source = IdentitySource(files: identity, environment: ProcessInfo.processInfo.environment)
+        let loaded = try source.load()
+        guard !loaded.isEmpty else { throw CLIError(source.absence) }
+        let identities = loaded.map(\.identity)
         var addresses = bots
         if addresses.isEmpty {
             addresses = file.entries.values.filter { $0.secret != nil }.map(\.address).sorted()
@@ -75,6 +77,10 @@ struct UnsealCommand: ParsableCommand {
         var opened: [(entry: SealedEntry, secret: Secret)] = []
         for address in addresses {
             guard let entry = file.entries[address] else {
+                guard !AgeIdentity.mayHoldKeyMaterial(address) else {
+                    throw CLIError(
+                        "--bot takes an address (provider/bot); this one looks like key material (not shown)")
+                }
                 let hint = Suggestion.didYouMean(address, in: file.entries.keys.sorted())
                 throw CLIError("\(sealed) has no entry \"\(address)\"\(hint)")
             }
@@ -90,9 +96,12 @@ struct UnsealCommand: ParsableCommand {
                 opened.append((entry, secret))
             } catch {
                 let holders = entry.sealedTo.map(\.description).joined(separator: ", ")
-                throw CLIError(
-                    "cannot open the secret of \(address): \(error)"
-                        + (holders.isEmpty ? "" : " (it is sealed to \(holders))"))
+                var message = "cannot open the secret of \(address): \(error)"
+                if error == .noMatch {
+                    let tried = loaded.map { "\($0.identity.recipient) (\($0.origin))" }.joined(separator: ", ")
+                    message += "; tried \(tried)"
+                }
+                throw CLIError(message + (holders.isEmpty ? "" : "; it is sealed to \(holders)"))
             }
         }
         switch format {
@@ -114,6 +123,24 @@ struct UnsealCommand: ParsableCommand {
                 )
             }
             terminal.out(JSONValue.object(members).serialized())
+        }
+    }
+
+    /// The sealed file, refusing a key file given in its place: its parse errors could quote the key.
+    private func read() throws -> SealedFile {
+        if case .text(let text) = IdentitySource.readFile(sealed), text.uppercased().contains("AGE-SECRET-KEY") {
+            throw CLIError(
+                "\(sealed) is an identity file, not a sealed file; the sealed file comes first: botform unseal SEALED -i KEYFILE"
+            )
+        }
+        do {
+            return try SealedCustody.read(path: sealed).file
+        } catch {
+            let description = "\(error)"
+            guard !description.uppercased().contains("AGE-SECRET-KEY") else {
+                throw CLIError("cannot read \(sealed): it is not a valid sealed file")
+            }
+            throw CLIError("cannot read \(sealed): \(description)")
         }
     }
 

@@ -26,47 +26,125 @@ public struct AgeIdentity: Sendable, CustomStringConvertible {
     /// Never the key itself.
     public var description: String { "AgeIdentity(\(recipient))" }
 
-    public struct ParseError: Error, CustomStringConvertible {
-        public let description: String
+    /// Why text is not an identity. It never quotes the text (a damaged key is still most of a key), nor even
+    /// names the key prefix, so that a search of logs for that prefix finds only real leaks.
+    public struct ParseError: Error, Equatable, CustomStringConvertible {
+        /// The 1-based line of an identity file (`parseFile`), or nil for a single key or a whole file.
+        public var line: Int?
+        /// What is wrong and, when known, what to do.
+        public var reason: String
+
+        public init(line: Int? = nil, _ reason: String) {
+            self.line = line
+            self.reason = reason
+        }
+
+        public var description: String { line.map { "line \($0): \(reason)" } ?? reason }
     }
 
-    /// Parses one `AGE-SECRET-KEY-1…` string.
+    /// The prefix of every X25519 identity.
+    public static let prefix = "AGE-SECRET-KEY-1"
+    /// The length of an encoded X25519 identity: the prefix, 52 data characters and a 6-character checksum.
+    static let encodedLength = 74
+
+    /// Parses one `AGE-SECRET-KEY-1…` string (surrounding whitespace ignored).
     public static func parse(_ text: String) throws(ParseError) -> AgeIdentity {
-        guard text.hasPrefix("AGE-SECRET-KEY-1") else {
-            if text.hasPrefix("AGE-PLUGIN-") || text.hasPrefix("AGE-SECRET-KEY-PQ-") {
-                throw ParseError(
-                    description:
-                        "plugin and post-quantum identities are not supported; use an X25519 identity (AGE-SECRET-KEY-1…)"
-                )
-            }
-            throw ParseError(description: "not an age identity (expected AGE-SECRET-KEY-1…)")
+        let key = text.trimmingCharacters(in: .whitespacesAndNewlines.union(["\u{FEFF}"]))
+        let upper = key.uppercased()
+        guard !key.isEmpty else { throw ParseError("empty; expected an age identity") }
+        if upper.hasPrefix("AGE-PLUGIN-") || upper.hasPrefix("AGE-SECRET-KEY-PQ-") {
+            throw ParseError(
+                "plugin and post-quantum identities are not supported; use an X25519 identity, as botform keygen makes")
+        }
+        if let recipient = try? AgeRecipient.parse(key) {
+            throw ParseError(
+                "this is a recipient (public key) \(recipient), not an identity; use the secret key line of the file botform keygen or age-keygen wrote"
+            )
+        }
+        if key.hasPrefix("-----BEGIN") || key.hasPrefix("ssh-") {
+            throw ParseError("SSH and PEM keys are not supported; use an age X25519 identity, as botform keygen makes")
+        }
+        guard upper.hasPrefix("AGE-SECRET-KEY-") else {
+            throw ParseError(
+                upper.contains("AGE-SECRET-KEY-")
+                    ? "an age identity with something before it on the line (quotes, a name, a prefix?); put the key alone on its line"
+                    : "not an age identity (a secret key line, as botform keygen or age-keygen write)")
+        }
+        guard upper.hasPrefix(prefix) else {
+            throw ParseError("the age identity is damaged: its prefix is wrong")
+        }
+        if key != upper {
+            throw ParseError(
+                key == key.lowercased()
+                    ? "the age identity is in lower case; age identities are upper case"
+                    : "the age identity mixes upper and lower case; age identities are upper case")
+        }
+        let alphabet = Set("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L")
+        if let index = key.dropFirst(prefix.count).firstIndex(where: { !alphabet.contains($0) }) {
+            let position = key.distance(from: key.startIndex, to: index) + 1
+            throw ParseError(
+                "the age identity is damaged: character \(position) is not one Bech32 uses (a typo, or a space or quote picked up in copying?)"
+            )
+        }
+        guard key.count == encodedLength else {
+            throw ParseError(
+                "the age identity is damaged: it has \(key.count) characters, not \(encodedLength) (\(key.count < encodedLength ? "cut off" : "something was added"))"
+            )
         }
         let decoded: (hrp: String, data: [UInt8])
         do {
-            decoded = try Bech32.decode(text)
+            decoded = try Bech32.decode(key)
         } catch {
-            throw ParseError(description: "the age identity is damaged: it \(error)")
+            throw ParseError(
+                error == .badChecksum
+                    ? "the age identity is damaged: its checksum does not match (a character was mistyped or changed)"
+                    : "the age identity is damaged: it \(error)")
         }
         guard decoded.hrp == "age-secret-key-", decoded.data.count == 32,
-            let key = try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: decoded.data)
-        else { throw ParseError(description: "the age identity is damaged: wrong length") }
-        return AgeIdentity(privateKey: key)
+            let privateKey = try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: decoded.data)
+        else { throw ParseError("the age identity is damaged: wrong length") }
+        return AgeIdentity(privateKey: privateKey)
     }
 
-    /// Parses an identity file as age-keygen writes it: `#` comments, blank lines, one key per line.
+    /// Parses an identity file as age-keygen writes it: `#` comments, blank lines, one key per line, LF or CRLF.
     public static func parseFile(_ text: String) throws(ParseError) -> [AgeIdentity] {
-        var identities: [AgeIdentity] = []
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        try parseFileLines(text).map(\.identity)
+    }
+
+    /// Parses an identity file like `parseFile`, with the 1-based line each identity is on.
+    public static func parseFileLines(_ text: String) throws(ParseError) -> [(line: Int, identity: AgeIdentity)] {
+        var identities: [(line: Int, identity: AgeIdentity)] = []
+        // Splitting on `isNewline` (not "\n") also splits CRLF, which Swift holds as one Character.
+        for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines.union(["\u{FEFF}"]))
             if line.isEmpty || line.hasPrefix("#") { continue }
             do {
-                identities.append(try parse(line))
+                identities.append((number + 1, try parse(line)))
             } catch {
-                throw ParseError(description: "line \(number + 1): \(error.description)")
+                throw ParseError(line: number + 1, error.reason)
             }
         }
-        guard !identities.isEmpty else { throw ParseError(description: "no identity (AGE-SECRET-KEY-1…) found") }
+        guard !identities.isEmpty else {
+            let blank = text.trimmingCharacters(in: .whitespacesAndNewlines.union(["\u{FEFF}"])).isEmpty
+            throw ParseError(
+                blank
+                    ? "empty: no identity in it"
+                    : "no identity in it, only comments")
+        }
         return identities
+    }
+
+    /// Whether text may hold (part of) a private key, so that a message must not quote it: it names an age
+    /// secret or plugin key, or has a run of 40 or more letters and digits, as a mangled key would.
+    public static func mayHoldKeyMaterial(_ text: String) -> Bool {
+        let upper = text.uppercased()
+        if upper.contains("AGE-SECRET-KEY") || upper.contains("AGE-PLUGIN-") { return true }
+        var run = 0
+        for character in text {
+            run = character.isASCII && (character.isLetter || character.isNumber) ? run + 1 : 0
+            if run >= 40 { return true }
+        }
+        return false
     }
 
     /// The identity file `botform keygen` writes, like age-keygen's.
