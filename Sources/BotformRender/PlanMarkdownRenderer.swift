@@ -23,7 +23,6 @@ public struct PlanMarkdownRenderer: Sendable {
 
     private func compose(_ plan: PlanDocument, maxRows: Int, details: Bool) -> String {
         var out: [String] = []
-        let summary = plan.summary
         if !plan.hasChanges {
             out.append("### Botform plan: no changes")
             out.append("")
@@ -36,7 +35,9 @@ public struct PlanMarkdownRenderer: Sendable {
             out.append("> [!IMPORTANT]")
             var line =
                 "> **\(count(change.entries.count, "sealed secret")) to re-wrap** for the configured recipients (apply needs `-i KEY_FILE` or `BOTFORM_IDENTITY`)."
-            if !change.added.isEmpty { line += " Added: " + change.added.map { "`\($0)`" }.joined(separator: ", ") + "." }
+            if !change.added.isEmpty {
+                line += " Added: " + change.added.map { "`\($0)`" }.joined(separator: ", ") + "."
+            }
             if !change.removed.isEmpty {
                 line += " Removed: " + change.removed.map { "`\($0)`" }.joined(separator: ", ") + "."
             }

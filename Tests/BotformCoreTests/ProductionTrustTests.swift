@@ -60,7 +60,9 @@ struct ProductionTrustTests {
         forgetting.owned("gone-1")
         forgetting.owned("gone-2")
         let forgets = try forgetting.plan()
-        #expect(forgets.rows.allSatisfy { $0.hasPrefix("forget") && $0.hasSuffix("blocked:max_destroy") }, "\(forgets.rows)")
+        #expect(
+            forgets.rows.allSatisfy { $0.hasPrefix("forget") && $0.hasSuffix("blocked:max_destroy") }, "\(forgets.rows)"
+        )
         #expect(try forgetting.plan(allowDestroy: ["gone-1", "gone-2"]).actions.allSatisfy { $0.blocked == nil })
 
         var within = World()
@@ -94,7 +96,9 @@ struct ProductionTrustTests {
         #expect(admin.rows.contains("forget prod/removed [no_longer_on_service]"))
     }
 
-    @Test("entries issued at another endpoint or tenant are refused, naming --allow-move; an older file is read as before")
+    @Test(
+        "entries issued at another endpoint or tenant are refused, naming --allow-move; an older file is read as before"
+    )
     func movedProvider() throws {
         var world = World()
         world.declare("agent")

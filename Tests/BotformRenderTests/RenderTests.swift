@@ -82,6 +82,15 @@ enum SamplePlans {
             observed: [observed("steady"), observed("legacy-bot")], owned: [owned("steady")])
     }
 
+    /// Recipients changed: a key was removed and another added; nothing else to do.
+    static func rewrap() throws -> PlanDocument {
+        var plan = try converged()
+        plan.recipients = PlanDocument.RecipientChange(
+            entries: ["prod/steady"], added: ["age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg"],
+            removed: ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"])
+        return plan
+    }
+
     static func converged() throws -> PlanDocument {
         try plan(
             bots: [DesiredBot(name: "steady", provider: "prod", effectivePermissions: read)],
@@ -105,12 +114,14 @@ struct RenderTests {
     }
 
     @Test(
-        "text, markdown and JSON of a plan with every kind of action", arguments: ["mixed", "drift-only", "converged"])
+        "text, markdown and JSON of a plan with every kind of action",
+        arguments: ["mixed", "drift-only", "converged", "rewrap"])
     func golden(name: String) throws {
         let plan: PlanDocument =
             switch name {
             case "mixed": try SamplePlans.mixed()
             case "drift-only": try SamplePlans.driftOnly()
+            case "rewrap": try SamplePlans.rewrap()
             default: try SamplePlans.converged()
             }
         try check(PlanTextRenderer().render(plan) + "\n", "\(name).txt")

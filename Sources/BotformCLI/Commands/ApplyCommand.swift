@@ -14,10 +14,12 @@ struct ApplyCommand: AsyncParsableCommand {
         commandName: "apply",
         abstract: "Carry out the plan: register, replace, reset and revoke bots, sealing every issued secret.",
         discussion: """
-            Given a configuration, plans and asks for confirmation ("yes"); given a saved plan (plan --out), checks \
-            that nothing changed since planning and applies it. Without --auto-approve, apply asks on a terminal and \
-            refuses when stdin is not one. Exit 0 done, 1 error, 3 incomplete (some actions failed; everything issued \
-            was sealed; run apply again), 4 saved plan stale, 5 another apply holds the lock.
+            Given a configuration, plans and asks for confirmation ("yes"); without --auto-approve it asks on a \
+            terminal and refuses when stdin is not one. Given a saved plan (plan --out), checks that nothing changed \
+            since planning and applies it without asking: the plan was the review. Sealed secrets whose recipients \
+            differ from output.recipients are re-wrapped when an identity is given (-i or BOTFORM_IDENTITY). \
+            Exit 0 done, 1 error (including a secret that could not be sealed), 3 incomplete (some actions failed, \
+            or secrets could not be re-wrapped; run apply again), 4 saved plan stale, 5 another apply holds the lock.
             """)
 
     @Argument(help: "Configuration file or directory (default: botform.yaml), or a plan file from plan --out.")
@@ -34,7 +36,9 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @Option(
         name: [.customShort("i"), .long],
-        help: "Identity file to re-wrap sealed secrets when the recipients changed (or BOTFORM_IDENTITY); repeatable.")
+        help:
+            "Identity file, to re-wrap sealed secrets when the recipients changed (default: BOTFORM_IDENTITY); repeatable."
+    )
     var identity: [String] = []
 
     @OptionGroup var selection: PlanSelection
@@ -62,10 +66,11 @@ struct ApplyCommand: AsyncParsableCommand {
 
     private func apply(_ terminal: Terminal) async throws {
         let frontend = Frontend(terminal: terminal)
-        let saved: PlanDocument? = try path.flatMap { SavedPlan.isPlan($0) ? try SavedPlan.read($0) : nil }
-        if saved != nil, !selection.targets.isEmpty || !selection.rotate.isEmpty {
+        try Frontend.refuseKeyMaterial(path)
+        let saved = try path.flatMap(SavedPlan.load)
+        if saved != nil, !selection.targets.isEmpty || !selection.rotate.isEmpty || !selection.allowMove.isEmpty {
             throw CLIError(
-                "--target and --rotate shape a plan; a saved plan is applied as it was planned (plan again to change it)",
+                "--target, --rotate and --allow-move shape a plan; a saved plan is applied as it was planned (plan again to change it)",
                 status: .usage)
         }
         let configuration = try frontend.loadConfiguration(saved?.configuration.path ?? path)
@@ -87,13 +92,14 @@ struct ApplyCommand: AsyncParsableCommand {
             do {
                 lock = try await SealLock.acquire(sealedPath: sealedPath, timeout: lockSeconds)
             } catch {
-                // `acquire` throws only LockError (typed), so `error` is one.
+                // Another holder is exit 5; a lock that cannot be taken at all (permissions, disk) is an error.
+                guard case .held = error else { throw CLIError(error.description) }
                 throw CLIError(error.description, status: .locked)
             }
             if let previous = lock?.previousHolder {
                 terminal.warn("an earlier apply (\(previous)) did not finish; anything it recorded is kept")
             }
-            custody = try openCustody(sealedPath, recipients: recipients, frontend: frontend, terminal: terminal)
+            custody = try openCustody(sealedPath, recipients: recipients, terminal: terminal)
         }
         defer { lock?.release() }
 
@@ -103,23 +109,19 @@ struct ApplyCommand: AsyncParsableCommand {
         do {
             let observations = try await frontend.observe(connections)
             let options = saved?.options ?? selection.options
+            let change = await custody?.sealedFile.recipientChange(for: recipients)
             var plan = try frontend.plan(
                 configuration, observations: observations, ownership: ownership, connections: connections,
-                options: options)
+                options: options, recipients: change)
             if let saved {
-                let changed = Set(saved.inputs.keys).union(plan.inputs.keys).filter {
-                    saved.inputs[$0] != plan.inputs[$0]
-                }.sorted()
-                guard changed.isEmpty else {
-                    throw CLIError(
-                        "the saved plan is stale; these bots changed since it was made: \(changed.joined(separator: ", ")); run plan again",
-                        status: .stalePlan)
-                }
-                plan = saved
-                unblock(&plan, allowed: selection.allowDestroy)
+                try checkStale(saved, against: plan)
+                plan = try unblock(saved, configuration: configuration, allowed: selection.allowDestroy)
             }
+            await custody?.recordOrigins(
+                Dictionary(uniqueKeysWithValues: state.providers.map { ($0.name, $0.origin) }))
             result = try await execute(
-                plan, custody: custody, recipients: recipients, connections: connections, terminal: terminal)
+                plan, saved: saved != nil, custody: custody, recipients: recipients, connections: connections,
+                terminal: terminal)
             await connections.close()
         } catch {
             await connections.close()
@@ -128,13 +130,51 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         try await custody?.checkpoint()
         guard let result else { return }
+        if !result.unsealed.isEmpty {
+            let names = result.unsealed.sorted()
+            throw CLIError(
+                "the service issued \(count(names.count, "secret")) that could not be sealed, and \(names.count == 1 ? "it is" : "they are") lost: \(names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", …" : ""); fix the sealed file's directory (space, permissions), then run plan: it resets \(names.count == 1 ? "it" : "them") (secret_lost)"
+            )
+        }
         if !result.isComplete { throw ExitStatus.incomplete.exitCode }
     }
 
-    /// The sealed file with its journal, folded when an earlier run left one; re-wrapped for new recipients.
-    private func openCustody(_ path: String, recipients: [AgeRecipient], frontend: Frontend, terminal: Terminal) throws
-        -> SealedCustody
+    /// A saved plan is refused when what it was computed from changed: a bot on the service, Botform's
+    /// records of one, or the sealed secrets' recipients.
+    private func checkStale(_ saved: PlanDocument, against plan: PlanDocument) throws {
+        var changed = Set(saved.inputs.keys).union(plan.inputs.keys).filter { saved.inputs[$0] != plan.inputs[$0] }
+        if saved.recipients != plan.recipients { changed.insert("(recipients)") }
+        guard changed.isEmpty else {
+            let names = changed.sorted()
+            throw CLIError(
+                "the saved plan is stale; these changed since it was made: \(names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", … (\(names.count) in all)" : ""); run plan again",
+                status: .stalePlan)
+        }
+    }
+
+    /// The saved plan with its guards evaluated again, as plan evaluates them, now that `--allow-destroy`
+    /// may name more bots (one function in Core decides both).
+    private func unblock(_ saved: PlanDocument, configuration: Frontend.Configuration, allowed: [String]) throws
+        -> PlanDocument
     {
+        guard !allowed.isEmpty else { return saved }
+        var plan = saved
+        let known = Set(plan.actions.map(\.address)).union(configuration.state.bots.map(\.address)).sorted()
+        do {
+            let resolved = try PlanGuards.resolve(
+                plan.options.allowDestroy + allowed, known: known, flag: "--allow-destroy")
+            plan.guards = PlanGuards.apply(
+                to: &plan.actions, protected: Set(configuration.state.bots.filter(\.protect).map(\.address)),
+                maxDestroy: configuration.state.policy.maxDestroy, allowed: resolved)
+        } catch {
+            throw CLIError(error.description, status: .usage)
+        }
+        plan.summary = PlanDocument.Summary(actions: plan.actions, drift: plan.drift)
+        return plan
+    }
+
+    /// The sealed file with its journal, folded when an earlier run left one.
+    private func openCustody(_ path: String, recipients: [AgeRecipient], terminal: Terminal) throws -> SealedCustody {
         let custody: SealedCustody
         let pending: Int
         do {
@@ -145,39 +185,31 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         if pending > 0 {
             terminal.warn(
-                "\(path).journal holds \(count(pending, "record")) from an interrupted run; folding them into the sealed file"
+                "\(path).journal holds \(count(pending, "record")) from an interrupted run; they are kept, and folded into the sealed file with this run's changes"
             )
         }
         return custody
     }
 
-    /// `--allow-destroy` on a saved plan lifts the blocks of the bots it names.
-    private func unblock(_ plan: inout PlanDocument, allowed: [String]) {
-        guard !allowed.isEmpty else { return }
-        for index in plan.actions.indices where plan.actions[index].blocked != nil {
-            let action = plan.actions[index]
-            if allowed.contains(action.address) || allowed.contains(action.bot) { plan.actions[index].blocked = nil }
-        }
-        plan.summary = PlanDocument.Summary(actions: plan.actions, drift: plan.drift)
-    }
-
     private func execute(
-        _ plan: PlanDocument, custody: SealedCustody?, recipients: [AgeRecipient], connections: Frontend.Connections,
-        terminal: Terminal
+        _ plan: PlanDocument, saved: Bool, custody: SealedCustody?, recipients: [AgeRecipient],
+        connections: Frontend.Connections, terminal: Terminal
     ) async throws -> ApplyResult? {
         let renderer = PlanTextRenderer(style: terminal.planStyle)
-        guard plan.summary.hasChanges else {
+        guard plan.hasChanges else {
             terminal.out(renderer.render(plan))
             return nil
         }
         if plan.isBlocked {
             terminal.out(renderer.render(plan))
             let messages = Set(plan.actions.compactMap { $0.blocked?.message }).sorted()
-            throw CLIError("the plan is blocked:\n  " + messages.joined(separator: "\n  "))
+            throw CLIError(
+                "the plan is blocked:\n  " + messages.prefix(20).joined(separator: "\n  ")
+                    + (messages.count > 20 ? "\n  … (\(messages.count) in all)" : ""))
         }
         let issuing = plan.actions.filter { [.register, .replace, .reset].contains($0.action) }.count
         if issuing > 0 {
-            guard let custody else {
+            guard custody != nil else {
                 throw CLIError(
                     "this plan issues \(count(issuing, "secret")), but no sealed output is configured and a secret is shown only once; set output.sealed"
                 )
@@ -187,40 +219,36 @@ struct ApplyCommand: AsyncParsableCommand {
                     "this plan issues \(count(issuing, "secret")), but there are no recipients to seal them to; set output.recipients, output.recipients_file or BOTFORM_RECIPIENTS"
                 )
             }
-            try await rewrap(custody, recipients: recipients, terminal: terminal)
         }
+        // Identities are read (and checked) before anything changes, so a bad key fails the run cleanly.
+        let identities =
+            plan.recipients == nil && identity.isEmpty
+            ? [] : try Frontend(terminal: terminal).identities(files: identity)
         terminal.out(renderer.render(plan))
-        try confirm(terminal)
+        // A saved plan was the review (as with Terraform): applying it asks nothing.
+        if !saved { try confirm(terminal) }
 
-        let progress = ProgressPrinter(terminal: terminal)
-        let executor = ApplyExecutor(
-            providers: connections.providers, custody: custody ?? NoCustody(), parallelism: parallelism,
-            progress: progress.handle)
-        let result = await executor.run(plan)
-        summarize(result, plan: plan, sealedPath: custody?.path, terminal: terminal)
+        var result = ApplyResult()
+        var rewrapped = 0
+        if let change = plan.recipients, let custody {
+            let outcome = await Resealing(terminal: terminal).run(
+                change, custody: custody, recipients: recipients, identities: identities)
+            result.failed += outcome.failures
+            rewrapped = outcome.rewrapped
+        }
+        if plan.summary.hasChanges {
+            let progress = ProgressPrinter(terminal: terminal)
+            let executor = ApplyExecutor(
+                providers: connections.providers, custody: custody ?? NoCustody(), parallelism: parallelism,
+                progress: progress.handle)
+            let run = await executor.run(plan)
+            result.completed += run.completed
+            result.failed += run.failed
+            result.secretsIssued += run.secretsIssued
+            result.unsealed += run.unsealed
+        }
+        summarize(result, plan: plan, rewrapped: rewrapped, sealedPath: custody?.path, terminal: terminal)
         return result
-    }
-
-    private func rewrap(_ custody: SealedCustody, recipients: [AgeRecipient], terminal: Terminal) async throws {
-        let file = await custody.sealedFile
-        let stale = file.entries.values.filter { $0.secret != nil && Set($0.sealedTo) != Set(recipients) }
-        guard !stale.isEmpty else { return }
-        let identities = try Frontend(terminal: terminal).identities(files: identity)
-        let (updated, report) = file.rewrapped(for: recipients, identities: identities)
-        await custody.replace(with: updated)
-        if !report.rewrapped.isEmpty {
-            terminal.err("Re-wrapped \(count(report.rewrapped.count, "sealed secret")) for the new recipients.")
-        }
-        if !report.unreadable.isEmpty {
-            let groups = Dictionary(grouping: report.unreadable) {
-                $0.sealedTo.map(\.description).sorted().joined(separator: ", ")
-            }
-            for (holders, entries) in groups.sorted(by: { $0.key < $1.key }) {
-                terminal.warn(
-                    "\(count(entries.count, "secret")) stay readable only by \(holders): \(entries.map(\.address).prefix(5).joined(separator: ", "))\(entries.count > 5 ? ", …" : ""); pass -i (or BOTFORM_IDENTITY) to re-wrap them, or --rotate them"
-                )
-            }
-        }
     }
 
     private func confirm(_ terminal: Terminal) throws {
@@ -235,7 +263,9 @@ struct ApplyCommand: AsyncParsableCommand {
         terminal.err("")
     }
 
-    private func summarize(_ result: ApplyResult, plan: PlanDocument, sealedPath: String?, terminal: Terminal) {
+    private func summarize(
+        _ result: ApplyResult, plan: PlanDocument, rewrapped: Int, sealedPath: String?, terminal: Terminal
+    ) {
         let done = Set(result.completed)
         func did(_ kind: ActionKind) -> Int {
             plan.actions.filter { $0.action == kind && done.contains($0.address) }.count
@@ -246,6 +276,7 @@ struct ApplyCommand: AsyncParsableCommand {
         ]
         if did(.adopt) > 0 { parts.append("\(did(.adopt)) adopted") }
         if did(.forget) > 0 { parts.append("\(did(.forget)) forgotten") }
+        if rewrapped > 0 { parts.append("\(count(rewrapped, "sealed secret")) re-wrapped") }
         let sealed =
             sealedPath.map {
                 result.secretsIssued > 0 ? " \(count(result.secretsIssued, "secret")) sealed in \($0)." : ""
@@ -254,12 +285,15 @@ struct ApplyCommand: AsyncParsableCommand {
             terminal.out(
                 "\n" + terminal.paint("Apply complete!", .green) + " " + parts.joined(separator: ", ") + "." + sealed)
         } else {
+            let closing =
+                result.unsealed.isEmpty
+                ? " Everything issued was sealed; run apply again to converge."
+                : " Some issued secrets could not be sealed (see below)."
             terminal.out(
                 "\n" + terminal.paint("Apply incomplete:", .red)
                     + " \(result.completed.count) of \(plan.actions.count) actions done ("
                     + parts.joined(separator: ", ")
-                    + "), \(result.failed.count) failed." + sealed
-                    + " Everything issued was sealed; run apply again to converge.")
+                    + "), \(result.failed.count) failed." + sealed + closing)
             for failure in result.failed.sorted(by: { $0.address < $1.address }) {
                 terminal.err("  \(failure.address): \(failure.message)")
             }
@@ -313,6 +347,7 @@ struct NoCustody: SecretCustody {
     {
         throw CLIError("no sealed output to hold the secret of \(provider)/\(bot)")
     }
+    func recordAborted(_ intent: IssueIntent, provider: String, bot: String) async throws {}
     func recordRevoked(provider: String, bot: String, id: String) async throws {}
     func recordAdopted(provider: String, bot: String, id: String, permissions: Permissions?) async throws {}
     func recordForgotten(provider: String, bot: String) async throws {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BotformCore
+import BotformSeal
 import Foundation
 
 /// `botform plan`: observe every provider, diff against the configuration, print the plan.
@@ -43,7 +44,7 @@ struct PlanCommand: AsyncParsableCommand {
             if let out, format == .text {
                 terminal.err("Saved the plan to \(out); apply it with: botform apply \(out)")
             }
-            if detailedExitcode, plan.summary.hasChanges || !plan.drift.isEmpty {
+            if detailedExitcode, plan.hasChanges || !plan.drift.isEmpty {
                 throw ExitStatus.changesPresent.exitCode
             }
         } catch let error as CLIError {
@@ -56,10 +57,10 @@ struct PlanCommand: AsyncParsableCommand {
     static func makePlan(path: String?, selection: PlanSelection, terminal: Terminal) async throws -> PlanDocument {
         let frontend = Frontend(terminal: terminal)
         let configuration = try frontend.loadConfiguration(path)
-        let reading = Task { try await offload { try frontend.ownership(configuration.state) } }
+        let reading = Task { try await offload { try frontend.sealedFile(configuration.state) } }
         let connections: Frontend.Connections
         let observations: [String: ProviderObservation]
-        var ownership: Ownership
+        let ownership: Ownership
         do {
             connections = try await frontend.connect(configuration, ownership: Ownership())
         } catch {
@@ -68,7 +69,9 @@ struct PlanCommand: AsyncParsableCommand {
         }
         do {
             observations = try await frontend.observe(connections)
-            ownership = try await reading.value
+            let sealed = try await reading.value
+            ownership = sealed?.ownership ?? Ownership()
+            let recipients = try sealed?.recipientChange(for: frontend.recipients(configuration.state))
             // Providers with bots only in the sealed file (all removed from configuration) are read too.
             let added = try await frontend.connect(configuration, ownership: ownership, into: connections)
             var all = observations
@@ -79,7 +82,7 @@ struct PlanCommand: AsyncParsableCommand {
             }
             let plan = try frontend.plan(
                 configuration, observations: all, ownership: ownership, connections: connections,
-                options: selection.options)
+                options: selection.options, recipients: recipients)
             await connections.close()
             return plan
         } catch {

@@ -22,6 +22,7 @@ struct Frontend {
 
     /// Loads and validates; diagnostics go to stderr, and errors end the command.
     func loadConfiguration(_ path: String?) throws -> Configuration {
+        try Self.refuseKeyMaterial(path)
         let location = ConfigLocation.resolve(path)
         let loaded = ConfigLoader.load(path: location)
         for diagnostic in loaded.diagnostics.sorted { terminal.err(terminal.render(diagnostic)) }
@@ -36,6 +37,14 @@ struct Frontend {
             digest += file + "\n" + SHA256Digest.hex(String(decoding: data, as: UTF8.self)) + "\n"
         }
         return Configuration(state: state, path: location, sha256: SHA256Digest.hex(digest))
+    }
+
+    /// A path argument that looks like a private key is refused before any message could quote it.
+    static func refuseKeyMaterial(_ argument: String?) throws {
+        guard let argument, AgeIdentity.mayHoldKeyMaterial(argument) else { return }
+        throw CLIError(
+            "the path given looks like a private key; it is not repeated here. Keys never go on the command line: put the key in a file and pass -i FILE, or set BOTFORM_IDENTITY",
+            status: .usage)
     }
 
     // MARK: Providers
@@ -112,8 +121,9 @@ struct Frontend {
             } else {
                 auth = .token(Secret(try await server.adminToken()))
             }
-        case .url(let url):
-            endpoint = url
+        case .url:
+            // Normalised (scheme and host lower-case, no default port): the sealed file records it so.
+            endpoint = settings.endpoint.normalized
             guard let credentials = settings.credentials else {
                 throw CLIError("provider \"\(name)\" has no credentials")
             }
@@ -124,7 +134,9 @@ struct Frontend {
             tenant: settings.tenant,
             caller: caller.rawValue, observedBots: 0, listCalls: 0)
         let transport = HTTPTransport(client: connections.http, baseURL: endpoint, timeout: timeout, logger: logger)
-        return FysoProvider(name: name, tenant: settings.tenant, caller: caller, auth: auth, transport: transport)
+        return FysoProvider(
+            name: name, tenant: settings.tenant, caller: caller, auth: auth, transport: transport,
+            revokedNamesReusable: settings.revokedNamesReusable)
     }
 
     /// The sandbox built into Botform, in-process, its state in `.botform/` beside the configuration.
@@ -210,15 +222,15 @@ struct Frontend {
         }
     }
 
-    /// The sealed file's records (journal folded in), read-only.
-    func ownership(_ state: DesiredState) throws -> Ownership {
-        guard let path = state.output.sealedPath else { return Ownership() }
+    /// The sealed file (journal folded in), read-only; nil when no sealed output is configured.
+    func sealedFile(_ state: DesiredState) throws -> SealedFile? {
+        guard let path = state.output.sealedPath else { return nil }
         do {
             let read = try SealedCustody.read(path: path)
             if read.tornTail {
                 terminal.warn("the last record of \(path).journal was cut off by a crash; it is ignored")
             }
-            return read.file.ownership
+            return read.file
         } catch {
             throw CLIError("cannot read the sealed file: \(error)")
         }
@@ -227,7 +239,7 @@ struct Frontend {
     func plan(
         _ configuration: Configuration, observations: [String: ProviderObservation], ownership: Ownership,
         connections: Connections,
-        options: PlanDocument.Options
+        options: PlanDocument.Options, recipients: PlanDocument.RecipientChange? = nil
     ) throws -> PlanDocument {
         let plan: Plan
         do {
@@ -235,16 +247,16 @@ struct Frontend {
                 PlanRequest(
                     desired: configuration.state, observations: observations, ownership: ownership, now: Date(),
                     targets: options.targets,
-                    rotate: options.rotate, allowDestroy: options.allowDestroy))
+                    rotate: options.rotate, allowDestroy: options.allowDestroy, allowMove: options.allowMove))
         } catch {
-            throw CLIError(error.description, status: .usage)
+            throw CLIError(error.description, status: error.isUsage ? .usage : .failure)
         }
         return PlanDocument(
             createdAt: Date(), configuration: .init(path: configuration.path, sha256: configuration.sha256),
             options: options,
             providers: connections.summaries.values.sorted { $0.name < $1.name }, actions: plan.actions,
             drift: plan.drift, guards: plan.guards,
-            inputs: plan.inputs)
+            inputs: plan.inputs, recipients: recipients)
     }
 
     // MARK: Keys
@@ -282,36 +294,8 @@ struct Frontend {
         return recipients
     }
 
-    /// Identities from `-i` files, else `BOTFORM_IDENTITY` (the key itself, or a path to a key file).
+    /// Identities from `-i` files, else `BOTFORM_IDENTITY` (a path to a key file, a key, or a key file's text).
     func identities(files: [String]) throws -> [AgeIdentity] {
-        var identities: [AgeIdentity] = []
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CLIError("cannot read identity file \"\(file)\"")
-            }
-            do {
-                identities += try AgeIdentity.parseFile(String(decoding: data, as: UTF8.self))
-            } catch {
-                throw CLIError("\(file): \(error.description)")
-            }
-        }
-        if identities.isEmpty, let value = environment["BOTFORM_IDENTITY"], !value.isEmpty {
-            let text: String
-            if value.hasPrefix("AGE-SECRET-KEY-") {
-                text = value
-            } else if let data = FileManager.default.contents(atPath: value) {
-                text = String(decoding: data, as: UTF8.self)
-            } else {
-                throw CLIError(
-                    "BOTFORM_IDENTITY names \"\(value)\", which cannot be read; set it to an identity file or an AGE-SECRET-KEY-1… key"
-                )
-            }
-            do {
-                identities = try AgeIdentity.parseFile(text)
-            } catch {
-                throw CLIError("BOTFORM_IDENTITY: \(error.description)")
-            }
-        }
-        return identities
+        try IdentitySource(files: files, environment: environment).load().map(\.identity)
     }
 }

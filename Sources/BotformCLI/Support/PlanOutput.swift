@@ -15,8 +15,15 @@ struct PlanSelection: ParsableArguments {
         help: "Allow revoking or replacing this bot despite protect and max_destroy; repeatable.")
     var allowDestroy: [String] = []
 
+    @Option(
+        name: .customLong("allow-move"),
+        help: ArgumentHelp(
+            "Allow this provider to point at another endpoint or tenant than its sealed entries were issued at; repeatable.",
+            discussion: "Without it, such a change is refused: the new service would show every managed bot as gone."))
+    var allowMove: [String] = []
+
     var options: PlanDocument.Options {
-        PlanDocument.Options(targets: targets, rotate: rotate, allowDestroy: allowDestroy)
+        PlanDocument.Options(targets: targets, rotate: rotate, allowDestroy: allowDestroy, allowMove: allowMove)
     }
 }
 

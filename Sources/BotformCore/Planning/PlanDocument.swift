@@ -45,8 +45,9 @@ public struct PlanDocument: Sendable, Hashable, Codable {
         /// removed key keeps what it could read until the secrets are rotated.
         public var warning: String? {
             guard !removed.isEmpty else { return nil }
+            let flags = entries.prefix(3).map { "--rotate \($0)" }.joined(separator: " ")
             return
-                "re-wrapping does not take back what a removed key could already read: the old ciphertexts stay in git history. To cut it off, rotate the bots concerned (botform apply --rotate BOT for each)"
+                "re-wrapping does not take back what a removed key could already read: the old ciphertexts stay in git history. To cut it off, rotate the bots concerned: botform apply \(flags)\(entries.count > 3 ? " … (one --rotate per entry)" : "")"
         }
     }
 
@@ -67,8 +68,9 @@ public struct PlanDocument: Sendable, Hashable, Codable {
         /// `--allow-move`: providers allowed to point elsewhere than where their entries were issued.
         public var allowMove: [String]
 
-        public init(targets: [String] = [], rotate: [String] = [], allowDestroy: [String] = [], allowMove: [String] = [])
-        {
+        public init(
+            targets: [String] = [], rotate: [String] = [], allowDestroy: [String] = [], allowMove: [String] = []
+        ) {
             self.targets = targets
             self.rotate = rotate
             self.allowDestroy = allowDestroy

@@ -7,7 +7,9 @@ public enum PlanGuards {
     public static func resolve(_ values: [String], known: [String], flag: String) throws(PlanError) -> Set<String> {
         var resolved: Set<String> = []
         for value in values {
-            let matches = known.filter { $0 == value || $0.split(separator: "/", maxSplits: 1).last.map(String.init) == value }
+            let matches = known.filter {
+                $0 == value || $0.split(separator: "/", maxSplits: 1).last.map(String.init) == value
+            }
             guard !matches.isEmpty else {
                 let hint = Suggestion.didYouMean(
                     value, in: known + known.compactMap { $0.split(separator: "/").last.map(String.init) })

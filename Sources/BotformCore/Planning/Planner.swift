@@ -131,7 +131,9 @@ public enum Planner {
         /// silently ignored.
         mutating func reportRemovedProviders() {
             let configured = Set(request.desired.providers.map(\.name))
-            let orphaned = Dictionary(grouping: request.ownership.entries.values.filter { !configured.contains($0.provider) }) {
+            let orphaned = Dictionary(
+                grouping: request.ownership.entries.values.filter { !configured.contains($0.provider) }
+            ) {
                 $0.provider
             }
             for (provider, entries) in orphaned {
@@ -168,7 +170,8 @@ public enum Planner {
             }
             for owner in owned.sorted(by: { $0.name < $1.name })
             where !declaredNames.contains(owner.name) && inScope(owner.address) {
-                if let matched = planRemoved(owner, byID: byID, activeByName: activeByName, capabilities: capabilities) {
+                if let matched = planRemoved(owner, byID: byID, activeByName: activeByName, capabilities: capabilities)
+                {
                     accounted.insert(matched)
                 }
             }

@@ -43,7 +43,9 @@ struct FaultSettings: Codable, Sendable, Equatable {
         if !(0...1).contains(errorRate) || !(0...1).contains(dropRate) {
             return "errorRate and dropRate are shares from 0 to 1"
         }
-        if !(500...599).contains(errorStatus) { return "errorStatus must be a 5xx status" }
+        if !(400...599).contains(errorStatus) || errorStatus == 429 {
+            return "errorStatus must be a 4xx or 5xx status other than 429 (use rateLimitBurst for 429)"
+        }
         if latencyMs < 0 || latencyMs > 60_000 { return "latencyMs must be from 0 to 60000" }
         if rateLimitBurst < 0 || retryAfterSeconds < 0 {
             return "rateLimitBurst and retryAfterSeconds must not be negative"

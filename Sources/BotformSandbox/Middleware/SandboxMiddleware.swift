@@ -61,8 +61,10 @@ struct FaultMiddleware: RouterMiddleware {
             return try await next(request, context)
         case .error(let status):
             context.trace.record(fault: "error")
-            throw APIError(
-                HTTPResponse.Status(code: status), "INTERNAL_ERROR", "injected fault: the service failed to answer")
+            throw status >= 500
+                ? APIError(
+                    HTTPResponse.Status(code: status), "INTERNAL_ERROR", "injected fault: the service failed to answer")
+                : APIError(HTTPResponse.Status(code: status), "REFUSED", "injected fault: the service refused the call")
         case .rateLimited(let retryAfter):
             context.trace.record(fault: "rate-limited")
             var error = APIError(.tooManyRequests, "RATE_LIMITED", "rate limit exceeded; retry after \(retryAfter) s")
