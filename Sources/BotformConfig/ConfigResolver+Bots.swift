@@ -223,7 +223,14 @@ extension ConfigResolver {
                             reader.warning("recipient is listed twice", at: item)
                         }
                     } catch {
-                        reader.error("invalid recipient \"\(abbreviated(text))\": \(error)", at: item)
+                        if text.uppercased().contains("AGE-SECRET-KEY") {
+                            // A private key pasted by mistake: neither it nor its prefix is repeated.
+                            reader.error(
+                                "this recipient is a private key (an identity), not a public key; put its public key here (botform keygen -y KEY_FILE prints it), and treat the private key as exposed: it is in this file",
+                                at: item)
+                        } else {
+                            reader.error("invalid recipient \"\(abbreviated(text))\": \(error)", at: item)
+                        }
                     }
                 }
             case "recipients_file":
@@ -242,8 +249,6 @@ extension ConfigResolver {
     }
 
     private func abbreviated(_ text: String) -> String {
-        // An identity pasted by mistake is a secret: never echo it whole.
-        if text.hasPrefix("AGE-SECRET-KEY-") { return "AGE-SECRET-KEY-1…" }
         return text.count > 120 ? String(text.prefix(117)) + "…" : text
     }
 

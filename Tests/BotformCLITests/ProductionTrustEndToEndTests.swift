@@ -55,6 +55,29 @@ struct ProductionTrustEndToEndTests {
         let allowed = try workspace.run(["apply", "blocked.json", "--allow-destroy", "guarded"])
         #expect(allowed.status == 0 && allowed.stdout.contains("1 replaced"), "\(allowed)")
 
+        // An edited plan (a revoke added by hand) is not what the configuration calls for: stale, nothing done.
+        #expect(try workspace.run(["plan", "--out", "clean.json"]).status == 0)
+        var document = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: workspace.path("clean.json"))))
+                as? [String: Any])
+        let sealedText = try String(contentsOfFile: workspace.path("secrets.sealed.yaml"), encoding: .utf8)
+        let idLine = try #require(
+            sealedText.components(separatedBy: "prod/agent-001:\n")[1].split(separator: "\n").first {
+                $0.hasPrefix("    id: ")
+            })
+        let id = String(idLine.dropFirst("    id: ".count))
+        document["actions"] = [
+            [
+                "action": "revoke", "address": "prod/agent-001", "bot": "agent-001", "bot_id": id,
+                "provider": "prod", "reasons": [["code": "removed_from_configuration", "message": "edited"]],
+            ]
+        ]
+        try JSONSerialization.data(withJSONObject: document).write(
+            to: URL(fileURLWithPath: workspace.path("edited.json")))
+        let edited = try workspace.run(["apply", "edited.json"])
+        #expect(edited.status == 4 && edited.stderr.contains("prod/agent-001"), "\(edited)")
+        #expect(try await sandbox.activeBots().contains("agent-001"), "nothing was revoked")
+
         // A damaged plan file is an error about the plan, not a pile of configuration errors.
         try "{\"format_version\": \"1.0\", \"actions\": 3}".write(
             toFile: workspace.path("damaged.json"), atomically: true, encoding: .utf8)
@@ -255,5 +278,12 @@ struct ProductionTrustEndToEndTests {
         let result = try workspace.run(["apply", "--auto-approve"])
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains("secrets.sealed.yaml.lock"))
+
+        // A CI secret set to the wrong value (a token, not a key) is never printed.
+        try FileManager.default.removeItem(atPath: workspace.path("secrets.sealed.yaml.lock"))
+        #expect(try workspace.run(["apply", "--auto-approve"]).status == 0)
+        let token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+        let wrong = try workspace.run(["unseal", "secrets.sealed.yaml"], environment: ["BOTFORM_IDENTITY": token])
+        #expect(wrong.status == 1 && !wrong.stderr.contains(token) && !wrong.stderr.contains("ghp_"), "\(wrong)")
     }
 }

@@ -222,3 +222,97 @@ struct ProductionTrustTests {
         #expect(kind(json) == "plan")
     }
 }
+
+/// Findings of the hostile review, each a test that failed before its fix.
+@Suite("Review findings: renamed providers, intents only for calls being sent")
+struct ReviewFindingTests {
+    @Test("a provider renamed in the configuration is refused, and an id the sealed file holds is never unmanaged")
+    func renamedProvider() throws {
+        var world = World()
+        world.policy = Policy(unmanaged: .revoke)
+        world.onService("kept")
+        // Held under the old provider name "old", which addressed the same endpoint and tenant.
+        world.owned.append(
+            OwnedBot(
+                provider: "old", name: "kept", id: "id-kept", origin: .issued, issuedAt: World.now,
+                permissionsSHA256: nil, secretHeld: true))
+        world.origins = ["old": ProviderOrigin(type: .fyso, endpoint: "embedded", tenant: "t")]
+        do {
+            _ = try world.plan()
+            Issue.record("a renamed provider must be refused")
+        } catch let error as PlanError {
+            #expect(error.description.contains("call the provider \"old\" again"), "\(error.description)")
+        }
+        // Without the record (an older sealed file): no revoke of a bot whose id the sealed file holds.
+        world.origins = [:]
+        let plan = try world.plan()
+        #expect(!plan.rows.contains { $0.hasPrefix("revoke") }, "\(plan.rows)")
+    }
+
+    @Test("an intent is journaled only once the call has a place: a crash never marks unsent calls lost")
+    func intentsOnlyForCallsInFlight() async throws {
+        let provider = GatedProvider()
+        let custody = CountingCustody()
+        let actions = (0..<5).map { index in
+            PlannedAction(
+                address: "prod/bot-\(index)", provider: "prod", bot: "bot-\(index)", action: .reset,
+                botID: "id-\(index)", reasons: [])
+        }
+        let plan = PlanDocument(
+            createdAt: World.now, configuration: .init(path: "-", sha256: "-"), options: .init(), providers: [],
+            actions: actions, drift: [], guards: [], inputs: [:])
+        let executor = ApplyExecutor(providers: ["prod": provider], custody: custody, parallelism: 2) { _ in }
+        let run = Task { await executor.run(plan) }
+        // Two calls hold the two places; three actions wait for one.
+        while await provider.waiting < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await custody.intents == 2, "intents only for the two calls being sent")
+        await provider.open()
+        let result = await run.value
+        #expect(result.completed.count == 5)
+        #expect(await custody.intents == 5)
+    }
+}
+
+/// A provider whose calls wait until the test opens the gate.
+actor GatedProvider: BotProvider {
+    nonisolated let name = "prod"
+    nonisolated var capabilities: ProviderCapabilities {
+        ProviderCapabilities(canResetSecret: true, canUpdatePermissions: false, seesAllBots: true, caller: "admin")
+    }
+    private(set) var waiting = 0
+    private var isOpen = false
+    private var gate: [CheckedContinuation<Void, Never>] = []
+
+    func open() {
+        isOpen = true
+        for continuation in gate { continuation.resume() }
+        gate = []
+    }
+
+    func observe() async throws -> ProviderObservation {
+        ProviderObservation(provider: name, bots: [], capabilities: capabilities, listCalls: 1)
+    }
+
+    func execute(_ step: ProviderStep) async throws -> StepOutcome {
+        waiting += 1
+        if !isOpen { await withCheckedContinuation { gate.append($0) } }
+        return .reset(secret: Secret("fresh-secret"))
+    }
+}
+
+/// Custody that counts intents and accepts everything else.
+actor CountingCustody: SecretCustody {
+    private(set) var intents = 0
+    func ownership() async -> Ownership { Ownership() }
+    func recordIntent(_ intent: IssueIntent, provider: String, bot: String, id: String?, permissions: Permissions?)
+        async throws
+    { intents += 1 }
+    func recordAborted(_ intent: IssueIntent, provider: String, bot: String) async throws {}
+    func recordIssued(provider: String, bot: String, id: String, permissions: Permissions, secret: Secret, at: Date)
+        async throws
+    {}
+    func recordRevoked(provider: String, bot: String, id: String) async throws {}
+    func recordAdopted(provider: String, bot: String, id: String, permissions: Permissions?) async throws {}
+    func recordForgotten(provider: String, bot: String) async throws {}
+}

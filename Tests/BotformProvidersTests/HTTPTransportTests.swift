@@ -114,14 +114,14 @@ struct HTTPTransportTests {
         try await StubService.with(always: .init(429, headers: headers, body)) { stub, url in
             let sleeps = SleepRecorder()
             let provider = StubService.provider(url, sleeps: sleeps) { $0.rateLimitDeadline = .seconds(5) }
-            let started = ContinuousClock.now
             let error = await #expect(throws: ProviderError.self) {
                 try await provider.execute(.register(name: "agent", permissions: Permissions()))
             }
             #expect(error?.kind == .rejected(status: 429, code: code), "\(error?.message ?? "")")
             #expect(stub.requests.count == 1)
+            // No wait was asked for (sleeps are injected, so this is not a wall-clock bound that a loaded
+            // machine could break).
             #expect(sleeps.recorded.isEmpty)
-            #expect(ContinuousClock.now - started < .seconds(2))
         }
     }
 

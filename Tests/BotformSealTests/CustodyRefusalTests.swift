@@ -118,3 +118,23 @@ struct CustodyRefusalTests {
         #expect(try file.open("prod/agent", identities: [newcomer]) != nil)
     }
 }
+
+@Suite("Custody: a journal left by a crash")
+struct LeftJournalTests {
+    @Test("an apply that completes folds a journal an earlier run left, even with nothing to do itself")
+    func foldsLeftJournal() async throws {
+        let identity = AgeIdentity()
+        let scratch = try Scratch("seal")
+        let path = scratch.path("secrets.sealed.yaml")
+        let crashed = try SealedCustody(path: path, recipients: [identity.recipient])
+        try await crashed.recordAdopted(provider: "prod", bot: "one", id: "id-1", permissions: nil)
+        // The process dies: no checkpoint. The next apply changes nothing.
+        let next = try SealedCustody(path: path, recipients: [identity.recipient])
+        try await next.checkpoint()
+        #expect(FileManager.default.fileExists(atPath: path + ".journal"), "a refused run leaves it")
+        try await next.checkpoint(foldingJournal: true)
+        #expect(!FileManager.default.fileExists(atPath: path + ".journal"))
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(try SealedFile.parse(Array(text.utf8), path: path).entries["prod/one"]?.id == "id-1")
+    }
+}

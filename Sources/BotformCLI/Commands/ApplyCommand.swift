@@ -105,18 +105,18 @@ struct ApplyCommand: AsyncParsableCommand {
 
         let ownership = await custody?.ownership() ?? Ownership()
         let connections = try await frontend.connect(configuration, ownership: ownership)
-        let result: ApplyResult?
+        let result: Executed?
         do {
             let observations = try await frontend.observe(connections)
-            let options = saved?.options ?? selection.options
+            var options = saved?.options ?? selection.options
+            // A saved plan is planned again from the same options (and any more --allow-destroy), and must
+            // come out the same: nothing in the file is trusted, so an edited plan cannot bypass a guard.
+            if saved != nil { options.allowDestroy += selection.allowDestroy }
             let change = await custody?.sealedFile.recipientChange(for: recipients)
-            var plan = try frontend.plan(
+            let plan = try frontend.plan(
                 configuration, observations: observations, ownership: ownership, connections: connections,
                 options: options, recipients: change)
-            if let saved {
-                try checkStale(saved, against: plan)
-                plan = try unblock(saved, configuration: configuration, allowed: selection.allowDestroy)
-            }
+            if let saved { try checkStale(saved, against: plan) }
             await custody?.recordOrigins(
                 Dictionary(uniqueKeysWithValues: state.providers.map { ($0.name, $0.origin) }))
             result = try await execute(
@@ -125,18 +125,31 @@ struct ApplyCommand: AsyncParsableCommand {
             await connections.close()
         } catch {
             await connections.close()
+            // Refused or declined: only what this run recorded is written (a refused issue folds back to
+            // the same bytes); a journal left by an earlier run stays as it is.
             try? await custody?.checkpoint()
             throw error
         }
-        try await custody?.checkpoint()
+        // A journal an earlier run left is folded now, even when this run had nothing to do.
+        do {
+            try await custody?.checkpoint(foldingJournal: true)
+        } catch {
+            let path = state.output.sealedPath ?? ""
+            throw CLIError(
+                "cannot write the sealed file \(path): \(error); everything this run issued is in \(path).journal (encrypted, fsync'd): free the space, then run apply again to fold it in"
+            )
+        }
         guard let result else { return }
-        if !result.unsealed.isEmpty {
-            let names = result.unsealed.sorted()
+        summarize(
+            result.run, plan: result.plan, rewrapped: result.rewrapped, sealedPath: custody?.path, terminal: terminal)
+        let outcome = result.run
+        if !outcome.unsealed.isEmpty {
+            let names = outcome.unsealed.sorted()
             throw CLIError(
                 "the service issued \(count(names.count, "secret")) that could not be sealed, and \(names.count == 1 ? "it is" : "they are") lost: \(names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", …" : ""); fix the sealed file's directory (space, permissions), then run plan: it resets \(names.count == 1 ? "it" : "them") (secret_lost)"
             )
         }
-        if !result.isComplete { throw ExitStatus.incomplete.exitCode }
+        if !outcome.isComplete { throw ExitStatus.incomplete.exitCode }
     }
 
     /// A saved plan is refused when what it was computed from changed: a bot on the service, Botform's
@@ -144,33 +157,22 @@ struct ApplyCommand: AsyncParsableCommand {
     private func checkStale(_ saved: PlanDocument, against plan: PlanDocument) throws {
         var changed = Set(saved.inputs.keys).union(plan.inputs.keys).filter { saved.inputs[$0] != plan.inputs[$0] }
         if saved.recipients != plan.recipients { changed.insert("(recipients)") }
+        // The actions themselves: what the saved plan would do must be what the plan now calls for.
+        func acts(_ plan: PlanDocument) -> [String: String] {
+            Dictionary(
+                plan.actions.map {
+                    ($0.address, "\($0.action.rawValue) \($0.botID ?? "-") \($0.permissions?.canonical ?? "-")")
+                }
+            ) { first, _ in first }
+        }
+        let (before, now) = (acts(saved), acts(plan))
+        changed.formUnion(Set(before.keys).union(now.keys).filter { before[$0] != now[$0] })
         guard changed.isEmpty else {
             let names = changed.sorted()
             throw CLIError(
                 "the saved plan is stale; these changed since it was made: \(names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", … (\(names.count) in all)" : ""); run plan again",
                 status: .stalePlan)
         }
-    }
-
-    /// The saved plan with its guards evaluated again, as plan evaluates them, now that `--allow-destroy`
-    /// may name more bots (one function in Core decides both).
-    private func unblock(_ saved: PlanDocument, configuration: Frontend.Configuration, allowed: [String]) throws
-        -> PlanDocument
-    {
-        guard !allowed.isEmpty else { return saved }
-        var plan = saved
-        let known = Set(plan.actions.map(\.address)).union(configuration.state.bots.map(\.address)).sorted()
-        do {
-            let resolved = try PlanGuards.resolve(
-                plan.options.allowDestroy + allowed, known: known, flag: "--allow-destroy")
-            plan.guards = PlanGuards.apply(
-                to: &plan.actions, protected: Set(configuration.state.bots.filter(\.protect).map(\.address)),
-                maxDestroy: configuration.state.policy.maxDestroy, allowed: resolved)
-        } catch {
-            throw CLIError(error.description, status: .usage)
-        }
-        plan.summary = PlanDocument.Summary(actions: plan.actions, drift: plan.drift)
-        return plan
     }
 
     /// The sealed file with its journal, folded when an earlier run left one.
@@ -191,10 +193,17 @@ struct ApplyCommand: AsyncParsableCommand {
         return custody
     }
 
+    /// What an apply did, summarised once the sealed file is written.
+    private struct Executed {
+        var plan: PlanDocument
+        var run: ApplyResult
+        var rewrapped: Int
+    }
+
     private func execute(
         _ plan: PlanDocument, saved: Bool, custody: SealedCustody?, recipients: [AgeRecipient],
         connections: Frontend.Connections, terminal: Terminal
-    ) async throws -> ApplyResult? {
+    ) async throws -> Executed? {
         let renderer = PlanTextRenderer(style: terminal.planStyle)
         guard plan.hasChanges else {
             terminal.out(renderer.render(plan))
@@ -247,8 +256,7 @@ struct ApplyCommand: AsyncParsableCommand {
             result.secretsIssued += run.secretsIssued
             result.unsealed += run.unsealed
         }
-        summarize(result, plan: plan, rewrapped: rewrapped, sealedPath: custody?.path, terminal: terminal)
-        return result
+        return Executed(plan: plan, run: result, rewrapped: rewrapped)
     }
 
     private func confirm(_ terminal: Terminal) throws {

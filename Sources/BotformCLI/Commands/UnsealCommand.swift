@@ -61,7 +61,11 @@ struct UnsealCommand: ParsableCommand {
                 "the sealed file argument looks like a key, not a path (it is not shown); usage: botform unseal SEALED -i KEYFILE"
             )
         }
-        guard FileManager.default.fileExists(atPath: sealed) else {
+        // An apply that could not write the sealed file leaves everything in its journal: read that too.
+        guard
+            FileManager.default.fileExists(atPath: sealed)
+                || FileManager.default.fileExists(atPath: sealed + ".journal")
+        else {
             throw CLIError("no such sealed file: \"\(sealed)\"")
         }
         let file = try read()
@@ -90,6 +94,11 @@ struct UnsealCommand: ParsableCommand {
                     ? "it was adopted; `botform apply --rotate \(address)` issues one"
                     : "it was lost; the next apply resets it"
                 throw CLIError("no secret is held for \(address): \(why)")
+            }
+            if let pending = entry.pending {
+                terminal.warn(
+                    "\(address): a \(pending.rawValue == "reset" ? "reset of its secret" : "registration") was sent and its outcome is unknown, so this secret may no longer work; the next plan issues a new one (secret_lost)"
+                )
             }
             do {
                 guard let secret = try file.open(address, identities: identities) else { continue }

@@ -150,8 +150,12 @@ struct Frontend {
         var options = SandboxOptions()
         options.port = 0
         options.tenant = tenant
-        options.dataPath = (configuration.state.baseDirectory as NSString).appendingPathComponent(
-            ".botform/sandbox.sqlite")
+        // The sandbox's state holds its JWT signing key and the bots' hashes: the directory is 0700.
+        let directory = (configuration.state.baseDirectory as NSString).appendingPathComponent(".botform")
+        try? FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+        options.dataPath = (directory as NSString).appendingPathComponent("sandbox.sqlite")
         if let cost = environment["BOTFORM_SANDBOX_BCRYPT_COST"].flatMap(UInt8.init) { options.bcryptCost = cost }
         do {
             let server = try await SandboxServer.make(options)

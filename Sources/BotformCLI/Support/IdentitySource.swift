@@ -112,9 +112,11 @@ struct IdentitySource {
         if isText {
             return try parse(trimmed, source: variable, numbered: trimmed.contains(where: \.isNewline))
         }
-        let hidden = AgeIdentity.mayHoldKeyMaterial(trimmed)
+        let hidden = !Self.looksLikePath(trimmed)
         let named =
-            hidden ? "\(variable) (its value is not shown: it may be key material)" : "\(variable) names \"\(trimmed)\""
+            hidden
+            ? "\(variable) (its value is not shown: it is not a path, and may be a secret)"
+            : "\(variable) names \"\(trimmed)\""
         switch Self.readFile(trimmed) {
         case .text(let text):
             let source = hidden ? "\(variable) (a file; its name is not shown)" : "\(variable) file \"\(trimmed)\""
@@ -138,6 +140,19 @@ struct IdentitySource {
         case .unreadable(let reason):
             throw CLIError("\(named), which cannot be read: \(reason)")
         }
+    }
+
+    /// Whether a value may be shown as the path it seems to be: it has a `/` or a `.`, and no long run of
+    /// letters and digits as keys and tokens have. A CI secret set to the wrong value (a token, a
+    /// password) must not be printed into the job's log.
+    static func looksLikePath(_ value: String) -> Bool {
+        guard value.contains("/") || value.contains("."), !AgeIdentity.mayHoldKeyMaterial(value) else { return false }
+        var run = 0
+        for character in value {
+            run = character.isASCII && (character.isLetter || character.isNumber) ? run + 1 : 0
+            if run >= 20 { return false }
+        }
+        return true
     }
 
     // MARK: Parsing and reading

@@ -63,10 +63,15 @@ public struct ApplyExecutor: Sendable {
         calls = AsyncSemaphore(self.parallelism)
     }
 
-    /// One step, holding one of the `parallelism` places for the duration of the call.
-    private func call(_ provider: any BotProvider, _ step: ProviderStep) async throws -> StepOutcome {
+    /// One step, holding one of the `parallelism` places for the duration of the call. An intent is
+    /// journaled once the place is held, just before the call is sent: an intent for a call still waiting
+    /// for a place would, after a crash, mark a secret lost that the service never replaced.
+    private func call(
+        _ provider: any BotProvider, _ step: ProviderStep, announcing intent: (() async throws -> Void)? = nil
+    ) async throws -> StepOutcome {
         await calls.acquire()
         defer { Task { await calls.release() } }
+        try await intent?()
         return try await provider.execute(step)
     }
 
@@ -180,12 +185,13 @@ public struct ApplyExecutor: Sendable {
     private func register(_ action: PlannedAction, _ provider: any BotProvider) async throws -> String {
         let permissions = action.permissions ?? Permissions()
         for attempt in 1...Self.recoveryAttempts {
-            try await custody.recordIntent(
-                .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
             let outcome: StepOutcome
             do {
                 outcome = try await issuing(.register, action) {
-                    try await call(provider, .register(name: action.bot, permissions: permissions))
+                    try await call(provider, .register(name: action.bot, permissions: permissions)) {
+                        try await custody.recordIntent(
+                            .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
+                    }
                 }
             } catch let error as ProviderError where error.kind == .outcomeUnknown {
                 progress(.note("\(action.address): \(error.message); checking what the service holds"))
@@ -227,11 +233,14 @@ public struct ApplyExecutor: Sendable {
 
     private func registerOnce(_ action: PlannedAction, _ provider: any BotProvider) async throws -> String {
         let permissions = action.permissions ?? Permissions()
-        try await custody.recordIntent(
-            .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
+        let intent: () async throws -> Void = {
+            try await custody.recordIntent(
+                .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
+        }
         guard
             case .registered(let id, let secret) = try await issuing(
-                .register, action, { try await call(provider, .register(name: action.bot, permissions: permissions)) })
+                .register, action,
+                { try await call(provider, .register(name: action.bot, permissions: permissions), announcing: intent) })
         else {
             throw ActionFailure(message: "unexpected answer to register")
         }
@@ -259,12 +268,15 @@ public struct ApplyExecutor: Sendable {
 
     /// Resets the secret and seals it; a lost answer means the old secret may be dead: reset again.
     private func reset(_ action: PlannedAction, id: String, _ provider: any BotProvider) async throws {
-        for attempt in 1...Self.recoveryAttempts {
+        let intent: () async throws -> Void = {
             try await custody.recordIntent(.reset, provider: action.provider, bot: action.bot, id: id, permissions: nil)
+        }
+        for attempt in 1...Self.recoveryAttempts {
             do {
                 guard
                     case .reset(let secret) = try await issuing(
-                        .reset, action, { try await call(provider, .resetSecret(id: id, name: action.bot)) })
+                        .reset, action,
+                        { try await call(provider, .resetSecret(id: id, name: action.bot), announcing: intent) })
                 else {
                     throw ActionFailure(message: "unexpected answer to reset-secret")
                 }

@@ -115,6 +115,16 @@ public enum Planner {
         /// A provider whose sealed entries were issued at another endpoint or tenant is refused: its
         /// view would show every managed bot as gone, and the plan would register them all again.
         func checkOrigins() throws(PlanError) {
+            // A provider renamed in the configuration: its entries are recorded under the old name, and the
+            // new name would take every bot it holds for unmanaged (and revoke them under unmanaged: revoke).
+            let configured = Dictionary(request.desired.providers.map { ($0.name, $0.origin) }) { first, _ in first }
+            for (name, recorded) in request.ownership.origins.sorted(by: { $0.key < $1.key })
+            where configured[name] == nil && !request.ownership.bots(of: name).isEmpty {
+                guard let renamed = configured.first(where: { $0.value == recorded })?.key else { continue }
+                throw PlanError(
+                    "provider \"\(renamed)\" addresses \(recorded), where the sealed file's entries of provider \"\(name)\" were issued (renamed?); Botform does not move entries between provider names: call the provider \"\(name)\" again",
+                    isUsage: false)
+            }
             for provider in request.desired.providers where !request.allowMove.contains(provider.name) {
                 guard let recorded = request.ownership.origins[provider.name], recorded != provider.origin else {
                     continue
@@ -159,8 +169,9 @@ public enum Planner {
             let declared = request.desired.bots(of: provider)
             let declaredNames = Set(declared.map(\.name))
             let owned = request.ownership.bots(of: provider)
-            // Ids Botform accounts for: managed bots, and bots matched to an unfinished registration by name.
-            var accounted: Set<String> = Set(owned.compactMap(\.id))
+            // Ids Botform accounts for: managed bots (under any provider name: an id the sealed file holds is
+            // never taken for unmanaged), and bots matched to an unfinished registration by name.
+            var accounted: Set<String> = Set(request.ownership.entries.values.compactMap(\.id))
 
             for bot in declared where inScope(bot.address) {
                 let owner = request.ownership[bot.address]

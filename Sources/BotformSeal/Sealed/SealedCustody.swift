@@ -111,8 +111,11 @@ public actor SealedCustody: SecretCustody {
 
     /// Folds the journal into the sealed file: atomic replace, then the journal is removed. A crash in
     /// between replays the journal next time, to the same result.
-    public func checkpoint() throws {
-        guard changed else { return }
+    ///
+    /// With `foldingJournal`, a journal left by an earlier run is folded even when this run changed
+    /// nothing: an apply that completes must not leave the records of a crash outside the sealed file.
+    public func checkpoint(foldingJournal: Bool = false) throws {
+        guard changed || (foldingJournal && FileManager.default.fileExists(atPath: journalPath)) else { return }
         let text = file.render()
         try AtomicFile.replace(path, with: Array(text.utf8))
         writer = nil
