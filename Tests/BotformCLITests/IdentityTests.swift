@@ -204,8 +204,15 @@ struct IdentityTests {
         let missing = fixture.path("missing.txt")
         expectRefused(try fixture.unseal(["-i", missing]), naming: "-i \"\(missing)\": no such file", "-i missing")
         expectRefused(
-            try fixture.unseal(identity: missing), naming: "BOTFORM_IDENTITY names \"\(missing)\"",
+            try fixture.unseal(identity: missing), naming: "BOTFORM_IDENTITY (its value is not shown)",
             "BOTFORM_IDENTITY missing")
+        // A value naming no file may be a secret in the wrong variable: never printed, "/" or not.
+        for value in [
+            "Zm9vYmFy/YmF6+cXV4hunter==", "s3cr3t/p4sshunter", "hunter2", "ghp_abcdefghijklmnopqrstuvwxyz0123",
+        ] {
+            let result = try fixture.unseal(identity: value)
+            #expect(result.status == 1 && !result.stderr.contains(value) && !result.stdout.contains(value), "\(result)")
+        }
 
         // Unreadable (chmod 000); root reads it anyway, and then meets the damaged key inside.
         let damaged = Self.malformed(fixture.key, recipient: fixture.recipient)[0].text

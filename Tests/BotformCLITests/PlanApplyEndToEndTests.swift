@@ -212,7 +212,7 @@ struct PlanApplyEndToEndTests {
         #expect(fromEnvironment.status == 0 && fromEnvironment.stdout == raw.stdout, "BOTFORM_IDENTITY as a file")
         let unreadable = try workspace.run(
             ["unseal", "secrets.sealed.yaml"], environment: ["BOTFORM_IDENTITY": workspace.path("missing.txt")])
-        #expect(unreadable.status == 1 && unreadable.stderr.contains("BOTFORM_IDENTITY names"))
+        #expect(unreadable.status == 1 && unreadable.stderr.contains("BOTFORM_IDENTITY (its value is not shown)"))
         let mode =
             try FileManager.default.attributesOfItem(atPath: workspace.path("other.txt"))[.posixPermissions] as? Int
         #expect(mode == 0o600)

@@ -50,6 +50,18 @@ struct ProductionTrustEndToEndTests {
         let misspelledAtApply = try workspace.run(["apply", "blocked.json", "--allow-destroy", "gaurded"])
         #expect(misspelledAtPlan.status == 64 && misspelledAtApply.status == 64, "\(misspelledAtApply)")
         #expect(misspelledAtApply.stderr.contains("did you mean"), "\(misspelledAtApply)")
+        // The file's options edited to allow what its actions show blocked: the plan no longer matches.
+        var blockedPlan = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: workspace.path("blocked.json")))) as? [String: Any])
+        var options = try #require(blockedPlan["options"] as? [String: Any])
+        options["allow_destroy"] = ["prod/guarded"]
+        blockedPlan["options"] = options
+        try JSONSerialization.data(withJSONObject: blockedPlan).write(
+            to: URL(fileURLWithPath: workspace.path("unblocked.json")))
+        let forged = try workspace.run(["apply", "unblocked.json"])
+        #expect(forged.status == 4 && forged.stderr.contains("prod/guarded"), "\(forged)")
+
         let refused = try workspace.run(["apply", "blocked.json"])
         #expect(refused.status == 1 && refused.stderr.contains("protected"), "\(refused)")
         let allowed = try workspace.run(["apply", "blocked.json", "--allow-destroy", "guarded"])

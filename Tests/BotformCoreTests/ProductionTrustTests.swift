@@ -211,6 +211,7 @@ struct ProductionTrustTests {
         #expect(kind(#"{"version": 1}"#) == "not a plan")
         #expect(kind(#"{"format_version": "1.0", "actions": []}"#) == "invalid")
         #expect(kind(#"{"format_version": "2.0"}"#) == "version")
+        #expect(kind(#"{"format_version": 1, "actions": []}"#) == "invalid", "a plan, damaged; never configuration")
         // A plan written before `allow_move` existed still reads.
         var object = try #require(
             try JSONSerialization.jsonObject(with: try Self.document(actions: 2).jsonData()) as? [String: Any])
@@ -243,6 +244,17 @@ struct ReviewFindingTests {
         } catch let error as PlanError {
             #expect(error.description.contains("call the provider \"old\" again"), "\(error.description)")
         }
+        // Declared under the new name: the service's bot is the one held under the old name. Refused, not
+        // adopted as a second entry for the same bot (even without a record of where entries were issued).
+        world.origins = [:]
+        world.declare("kept")
+        do {
+            _ = try world.plan()
+            Issue.record("adopting a bot the sealed file holds under another name must be refused")
+        } catch let error as PlanError {
+            #expect(error.description.contains("prod/kept is old/kept"), "\(error.description)")
+        }
+        world.bots = []
         // Without the record (an older sealed file): no revoke of a bot whose id the sealed file holds.
         world.origins = [:]
         let plan = try world.plan()

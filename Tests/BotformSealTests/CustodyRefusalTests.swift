@@ -63,6 +63,26 @@ struct CustodyRefusalTests {
         #expect(try SealedFile.parse(Array(text.utf8), path: path).entries["prod/agent"]?.pending == .reset)
     }
 
+    @Test("a refusal after an attempt whose outcome is unknown, or after a crashed run, keeps the entry pending")
+    func refusalAfterUnknown() async throws {
+        let scratch = try Scratch("seal")
+        let path = scratch.path("secrets.sealed.yaml")
+        let custody = try await holding(path)
+        // Attempt 1 is lost in transit (the service may have reset the secret); attempt 2 is refused.
+        try await custody.recordIntent(.reset, provider: "prod", bot: "agent", id: "id-1", permissions: nil)
+        try await custody.recordIntent(.reset, provider: "prod", bot: "agent", id: "id-1", permissions: nil)
+        try await custody.recordAborted(.reset, provider: "prod", bot: "agent")
+        #expect(await custody.ownership()["prod/agent"]?.secretLost == true, "the first attempt may have killed it")
+
+        // A run that died after its intent; the next run's reset is refused (its session expired).
+        let next = try SealedCustody(path: path, recipients: [identity.recipient])
+        try await next.recordIntent(.reset, provider: "prod", bot: "agent", id: "id-1", permissions: nil)
+        try await next.recordAborted(.reset, provider: "prod", bot: "agent")
+        #expect(await next.ownership()["prod/agent"]?.secretLost == true)
+        try await next.checkpoint()
+        #expect(try SealedCustody.read(path: path).file.entries["prod/agent"]?.pending == .reset)
+    }
+
     @Test("a refused registration of a new bot leaves no entry behind")
     func refusedRegistration() async throws {
         let scratch = try Scratch("seal")

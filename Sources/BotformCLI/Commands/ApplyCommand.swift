@@ -108,15 +108,24 @@ struct ApplyCommand: AsyncParsableCommand {
         let result: Executed?
         do {
             let observations = try await frontend.observe(connections)
-            var options = saved?.options ?? selection.options
-            // A saved plan is planned again from the same options (and any more --allow-destroy), and must
-            // come out the same: nothing in the file is trusted, so an edited plan cannot bypass a guard.
-            if saved != nil { options.allowDestroy += selection.allowDestroy }
             let change = await custody?.sealedFile.recipientChange(for: recipients)
-            let plan = try frontend.plan(
-                configuration, observations: observations, ownership: ownership, connections: connections,
-                options: options, recipients: change)
-            if let saved { try checkStale(saved, against: plan) }
+            func planned(_ options: PlanDocument.Options) throws -> PlanDocument {
+                try frontend.plan(
+                    configuration, observations: observations, ownership: ownership, connections: connections,
+                    options: options, recipients: change)
+            }
+            var plan = try planned(saved?.options ?? selection.options)
+            if let saved {
+                // A saved plan is planned again from its own options and must come out the same, blocks
+                // included: nothing in the file is trusted, so an edited plan cannot bypass a guard. More
+                // --allow-destroy on the command line may then lift blocks, as plan would have.
+                try checkStale(saved, against: plan)
+                if !selection.allowDestroy.isEmpty {
+                    var options = saved.options
+                    options.allowDestroy += selection.allowDestroy
+                    plan = try planned(options)
+                }
+            }
             await custody?.recordOrigins(
                 Dictionary(uniqueKeysWithValues: state.providers.map { ($0.name, $0.origin) }))
             result = try await execute(
@@ -159,11 +168,16 @@ struct ApplyCommand: AsyncParsableCommand {
         if saved.recipients != plan.recipients { changed.insert("(recipients)") }
         // The actions themselves: what the saved plan would do must be what the plan now calls for.
         func acts(_ plan: PlanDocument) -> [String: String] {
-            Dictionary(
-                plan.actions.map {
-                    ($0.address, "\($0.action.rawValue) \($0.botID ?? "-") \($0.permissions?.canonical ?? "-")")
-                }
-            ) { first, _ in first }
+            var acts: [String: String] = [:]
+            for action in plan.actions {
+                let fact = [
+                    action.action.rawValue, action.botID ?? "-", action.permissions?.canonical ?? "-",
+                    action.previousPermissions?.canonical ?? "-", action.blocked?.code.rawValue ?? "-",
+                ].joined(separator: " ")
+                // An address twice (a duplicated action) never matches a plan, which has each once.
+                acts[action.address] = acts[action.address] == nil ? fact : "(twice)"
+            }
+            return acts
         }
         let (before, now) = (acts(saved), acts(plan))
         changed.formUnion(Set(before.keys).union(now.keys).filter { before[$0] != now[$0] })

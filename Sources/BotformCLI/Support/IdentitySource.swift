@@ -125,13 +125,10 @@ struct IdentitySource {
             if (try? AgeRecipient.parse(trimmed)) != nil {
                 _ = try parse(trimmed, source: variable, numbered: false)
             }
-            if hidden {
-                throw CLIError(
-                    "\(named) is neither a file that exists nor an age identity; set it to a key file's path, a key, or a key file's text"
-                )
-            }
+            // Nothing says a value naming no file was meant as a path: it may be a secret set in the wrong
+            // variable (a token, a password), so it is never shown.
             throw CLIError(
-                "\(named), which does not exist; set it to a key file's path, a key, or a key file's text"
+                "\(variable) (its value is not shown) is neither a file that exists nor an age identity; set it to a key file's path, a key, or a key file's text"
             )
         case .directory:
             throw CLIError("\(named), which is a directory; set it to a key file's path, a key, or a key file's text")

@@ -224,9 +224,17 @@ public struct PlanDocument: Sendable, Hashable, Codable {
 
     /// Reads a saved plan, refusing other files and other major versions.
     public static func read(_ data: Data) throws(ReadError) -> PlanDocument {
+        /// Any object with a `format_version` is a plan (of some version, or damaged); anything else is not.
         struct Header: Decodable {
+            var hasVersion: Bool
             var formatVersion: String?
             enum CodingKeys: String, CodingKey { case formatVersion = "format_version" }
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                hasVersion = container.contains(.formatVersion)
+                formatVersion = try? container.decode(String.self, forKey: .formatVersion)
+            }
         }
         let header: Header
         do {
@@ -234,7 +242,8 @@ public struct PlanDocument: Sendable, Hashable, Codable {
         } catch {
             throw .notAPlan("it is not a JSON object")
         }
-        guard let version = header.formatVersion else { throw .notAPlan("it has no format_version") }
+        guard header.hasVersion else { throw .notAPlan("it has no format_version") }
+        guard let version = header.formatVersion else { throw .invalid("format_version is not a string") }
         guard version.split(separator: ".").first == currentFormatVersion.split(separator: ".").first else {
             throw .unsupportedVersion(version)
         }

@@ -64,6 +64,12 @@ public enum Planner {
         for provider in request.desired.providers where request.observations[provider.name] != nil {
             planner.plan(provider: provider.name)
         }
+        if !planner.conflicts.isEmpty {
+            let shown = planner.conflicts.sorted().prefix(5).joined(separator: "; ")
+            throw PlanError(
+                "the sealed file holds \(planner.conflicts.count == 1 ? "a bot" : "\(planner.conflicts.count) bots") of this service under another provider name (\(shown)\(planner.conflicts.count > 5 ? "; …" : "")); a provider was renamed? Botform does not move entries between provider names: call the provider by its old name again",
+                isUsage: false)
+        }
         planner.reportRemovedProviders()
         planner.applyGuards()
         return Plan(
@@ -79,6 +85,12 @@ public enum Planner {
         var guards: [ActionBlock] = []
         var inputs: [String: String] = [:]
         var targeted: Set<String>?
+        /// Declared bots whose service id the sealed file holds under another address.
+        var conflicts: [String] = []
+        /// Every id the sealed file holds, with the address holding it.
+        lazy var heldBy: [String: String] = Dictionary(
+            request.ownership.entries.values.compactMap { entry in entry.id.map { ($0, entry.address) } }
+        ) { first, _ in first }
         var rotate: Set<String> = []
         var allowDestroy: Set<String> = []
 
@@ -235,6 +247,10 @@ public enum Planner {
                     return nil
                 }
                 recordInput(address, observed: existing, owner: nil)
+                if let holder = heldBy[existing.id], holder != address {
+                    conflicts.append("\(address) is \(holder)")
+                    return existing.id
+                }
                 let found = ActionReason(
                     .existsUnmanaged, "exists on the service but Botform did not create it; its secret is not held")
                 if let current = existing.permissions, current != bot.effectivePermissions {

@@ -71,14 +71,18 @@ extension SealedFile {
                 ?? SealedEntry(
                     provider: record.provider, bot: record.bot, id: nil, origin: .issued, issuedAt: nil,
                     permissionsSHA256: record.permissionsSHA256, sealedTo: [], secret: nil)
+            entry.pendingBefore = entry.pending
             entry.pending = record.action == "register" ? .register : .reset
             if entry.id == nil, record.action == "reset" { entry.id = record.id }
             entries[address] = entry
         case .aborted:
+            // The refusal settles only the call it answers: if the entry was already pending (an earlier
+            // attempt or run whose outcome is unknown), its held secret may still be dead.
             guard var entry = entries[address], entry.pending != nil else { return }
-            entry.pending = nil
+            entry.pending = entry.pendingBefore
+            entry.pendingBefore = nil
             // An entry that exists only because of the refused call (no bot, no secret) goes with it.
-            entries[address] = entry.id == nil && entry.secret == nil ? nil : entry
+            entries[address] = entry.pending == nil && entry.id == nil && entry.secret == nil ? nil : entry
         case .issued:
             entries[address] = SealedEntry(
                 provider: record.provider, bot: record.bot, id: record.id, origin: .issued, issuedAt: record.at,

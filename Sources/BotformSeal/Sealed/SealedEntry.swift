@@ -18,6 +18,10 @@ public struct SealedEntry: Sendable, Equatable {
     /// yet. The entry keeps what it held, so a definite refusal (recorded as an abort) restores it
     /// exactly; until then (or for good, if the run died) the held secret may be stale: `secret_lost`.
     public var pending: IssueIntent?
+    /// What `pending` was before the latest intent, so that an abort restores it: a call refused after an
+    /// earlier attempt (or an earlier run) left the outcome unknown must not clear that. Not written: a
+    /// re-read entry that is pending stays pending whatever is refused next.
+    var pendingBefore: IssueIntent?
 
     public init(
         provider: String, bot: String, id: String?, origin: OwnedBot.Origin, issuedAt: Date?,
