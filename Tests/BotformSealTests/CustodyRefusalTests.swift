@@ -115,6 +115,23 @@ struct CustodyRefusalTests {
         #expect(Set(read.file.entries.keys) == ["prod/one", "prod/two"])
     }
 
+    @Test("a whole last record that lacks only its newline is kept, not cut, when the next run appends")
+    func wholeRecordWithoutNewline() async throws {
+        let scratch = try Scratch("seal")
+        let path = scratch.path("secrets.sealed.yaml")
+        let custody = try SealedCustody(path: path, recipients: [identity.recipient])
+        try await custody.recordAdopted(provider: "prod", bot: "one", id: "id-1", permissions: nil)
+        let journal = path + ".journal"
+        var data = try Data(contentsOf: URL(fileURLWithPath: journal))
+        #expect(data.last == 0x0A)
+        data.removeLast()
+        try data.write(to: URL(fileURLWithPath: journal))
+        #expect(try SealedCustody.read(path: path).journalRecords == 1, "readers accept it")
+        let next = try SealedCustody(path: path, recipients: [identity.recipient])
+        try await next.recordAdopted(provider: "prod", bot: "two", id: "id-2", permissions: nil)
+        #expect(Set(try SealedCustody.read(path: path).file.entries.keys) == ["prod/one", "prod/two"])
+    }
+
     @Test("the header lists only recipients the held secrets are sealed to")
     func headerRecipients() async throws {
         let scratch = try Scratch("seal")

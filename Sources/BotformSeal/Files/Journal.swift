@@ -155,13 +155,23 @@ actor JournalWriter {
     deinit { close(fd) }
 
     /// A crash mid-append leaves a last line without its newline. Appending after it would join the next
-    /// record to it and make every later read fail, so it is cut off (it was never acknowledged: its
-    /// append had not returned) before anything is written.
+    /// record to it and make every later read fail, so a torn one is cut off (it was never acknowledged:
+    /// its append had not returned) before anything is written, and a whole one gets its newline.
     private static func cutTornTail(_ fd: Int32, path: String) throws {
         guard let data = FileManager.default.contents(atPath: path), let last = data.last, last != 0x0A else {
             return
         }
         let keep = data.lastIndex(of: 0x0A).map { data.distance(from: data.startIndex, to: $0) + 1 } ?? 0
+        // A whole record that lacks only its newline is a record the readers accept: end it, don't drop it.
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        if (try? decoder.decode(JournalRecord.self, from: Data(data[(data.startIndex + keep)...]))) != nil {
+            try AtomicFile.writeAll(fd, [0x0A], path: path)
+            guard fsync(fd) == 0 else {
+                throw AtomicFile.Failure(description: "cannot repair \(path): \(AtomicFile.errorText())")
+            }
+            return
+        }
         guard ftruncate(fd, off_t(keep)) == 0, fsync(fd) == 0 else {
             throw AtomicFile.Failure(description: "cannot repair \(path): \(AtomicFile.errorText())")
         }
