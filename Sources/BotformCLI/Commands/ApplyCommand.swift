@@ -81,7 +81,7 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         let state = configuration.state
 
-        // One apply at a time per sealed file; a journal left by a killed run is folded first.
+        // One apply at a time per sealed file. A journal left by a killed run is read now, folded at the end.
         var lock: SealLock?
         var custody: SealedCustody?
         let recipients = try frontend.recipients(state)
