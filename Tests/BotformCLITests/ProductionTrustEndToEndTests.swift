@@ -297,5 +297,24 @@ struct ProductionTrustEndToEndTests {
         let token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
         let wrong = try workspace.run(["unseal", "secrets.sealed.yaml"], environment: ["BOTFORM_IDENTITY": token])
         #expect(wrong.status == 1 && !wrong.stderr.contains(token) && !wrong.stderr.contains("ghp_"), "\(wrong)")
+
+        // A private key pasted where a path or a name goes is refused, never quoted back, and creates nothing.
+        let key = try #require(
+            try String(contentsOfFile: workspace.path("key.txt"), encoding: .utf8).split(separator: "\n").first {
+                $0.hasPrefix("AGE-SECRET-KEY-")
+            }.map(String.init))
+        for arguments in [
+            ["validate", key], ["plan", key], ["apply", key], ["show", key], ["plan", "--target", key],
+            ["plan", "--rotate", key], ["plan", "--allow-destroy", key], ["plan", "--allow-move", key],
+            ["sandbox", "--port", "0", "--data", key], ["unseal", "secrets.sealed.yaml", key],
+        ] {
+            let result = try workspace.run(arguments)
+            #expect(result.status != 0, "\(arguments.dropLast())")
+            #expect(
+                !(result.stdout + result.stderr).uppercased().contains("AGE-SECRET-KEY"),
+                "\(arguments.dropLast()) echoed the key")
+        }
+        let created = try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path)
+        #expect(!created.contains { $0.uppercased().contains("AGE-SECRET") })
     }
 }

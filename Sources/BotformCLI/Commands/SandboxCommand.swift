@@ -1,5 +1,6 @@
 import ArgumentParser
 import BotformSandbox
+import BotformSeal
 import Foundation
 
 /// `botform sandbox`: the local Fyso-compatible bot API, for trying Botform without an account.
@@ -36,6 +37,13 @@ struct SandboxCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let data, AgeIdentity.mayHoldKeyMaterial(data) {
+            throw Terminal(noColor: false).report(
+                CLIError(
+                    "--data looks like a private key, not a path; it is not repeated here, and no file was created",
+                    status: .usage)
+            ).exitCode
+        }
         var options = SandboxOptions.fromEnvironment()
         options.host = host
         options.port = port

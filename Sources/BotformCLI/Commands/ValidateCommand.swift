@@ -22,6 +22,11 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let terminal = output.terminal
+        do {
+            try Frontend.refuseKeyMaterial(path)
+        } catch let error as CLIError {
+            throw terminal.report(error).exitCode
+        }
         let location = ConfigLocation.resolve(path)
         let loaded = ConfigLoader.load(path: location)
         let diagnostics = loaded.diagnostics.sorted

@@ -7,6 +7,11 @@ public enum PlanGuards {
     public static func resolve(_ values: [String], known: [String], flag: String) throws(PlanError) -> Set<String> {
         var resolved: Set<String> = []
         for value in values {
+            // A value that looks like a private key is not quoted back (it would land in a CI log).
+            if value.uppercased().contains("AGE-SECRET-KEY") || value.uppercased().contains("AGE-PLUGIN-") {
+                throw PlanError(
+                    "\(flag) takes a bot (provider/bot or a name); this value looks like a private key (not shown)")
+            }
             let matches = known.filter {
                 $0 == value || $0.split(separator: "/", maxSplits: 1).last.map(String.init) == value
             }

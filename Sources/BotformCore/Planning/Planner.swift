@@ -119,6 +119,10 @@ public enum Planner {
             allowDestroy = try resolve(request.allowDestroy, flag: "--allow-destroy")
             let providers = Set(request.desired.providers.map(\.name))
             for name in request.allowMove where !providers.contains(name) {
+                if name.uppercased().contains("AGE-SECRET-KEY") {
+                    throw PlanError(
+                        "--allow-move takes a provider name; this value looks like a private key (not shown)")
+                }
                 throw PlanError(
                     "--allow-move \"\(name)\" names no provider\(Suggestion.didYouMean(name, in: providers.sorted()))")
             }
