@@ -223,7 +223,7 @@ extension ConfigResolver {
                             reader.warning("recipient is listed twice", at: item)
                         }
                     } catch {
-                        if text.uppercased().contains("AGE-SECRET-KEY") {
+                        if Secret.namesPrivateKey(text) {
                             // A private key pasted by mistake: neither it nor its prefix is repeated.
                             reader.error(
                                 "this recipient is a private key (an identity), not a public key; put its public key here (botform keygen -y KEY_FILE prints it), and treat the private key as exposed: it is in this file",

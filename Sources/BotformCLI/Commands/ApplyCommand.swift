@@ -31,8 +31,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @Option(help: "How many actions run at once (1-64).")
     var parallelism = 8
 
-    @Option(help: "How long to wait for another apply's lock on the sealed file, e.g. 30s or 5m.")
-    var lockTimeout = "0s"
+    @OptionGroup var lockOptions: LockOptions
 
     @Option(
         name: [.customShort("i"), .long],
@@ -46,13 +45,6 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(parallelism) else { throw ValidationError("--parallelism must be from 1 to 64") }
-        if lockTimeout != "0", lockTimeout != "0s", (try? BotformDuration.parse(lockTimeout)) == nil {
-            throw ValidationError("--lock-timeout takes a duration such as 30s or 5m")
-        }
-    }
-
-    private var lockSeconds: TimeInterval {
-        (try? BotformDuration.parse(lockTimeout)).map { TimeInterval($0.seconds) } ?? 0
     }
 
     func run() async throws {
@@ -89,16 +81,7 @@ struct ApplyCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(
                 atPath: (sealedPath as NSString).deletingLastPathComponent.isEmpty
                     ? "." : (sealedPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            do {
-                lock = try await SealLock.acquire(sealedPath: sealedPath, timeout: lockSeconds)
-            } catch {
-                // Another holder is exit 5; a lock that cannot be taken at all (permissions, disk) is an error.
-                guard case .held = error else { throw CLIError(error.description) }
-                throw CLIError(error.description, status: .locked)
-            }
-            if let previous = lock?.previousHolder {
-                terminal.warn("an earlier apply (\(previous)) did not finish; anything it recorded is kept")
-            }
+            lock = try await lockOptions.acquire(sealedPath: sealedPath, terminal: terminal)
             custody = try openCustody(sealedPath, recipients: recipients, terminal: terminal)
         }
         defer { lock?.release() }

@@ -52,7 +52,7 @@ struct KeygenCommand: ParsableCommand {
             terminal.out(identity.fileContents().reveal().trimmingSuffixNewlines())
             return
         }
-        if output.uppercased().contains("AGE-SECRET-KEY") {
+        if Secret.namesPrivateKey(output) {
             throw CLIError("-o takes the path of the file to write, not a key (the argument is not shown)")
         }
         let shown = AgeIdentity.mayHoldKeyMaterial(output) ? "the -o file (its name is not shown)" : output
@@ -70,7 +70,7 @@ struct KeygenCommand: ParsableCommand {
         let text: String
         let source: String
         if let input, input != "-" {
-            if input.uppercased().contains("AGE-SECRET-KEY") {
+            if Secret.namesPrivateKey(input) {
                 throw CLIError(
                     "-y takes the path of an identity file, not a key (the argument is not shown); or give the key on stdin: botform keygen -y < FILE"
                 )

@@ -25,16 +25,8 @@ struct ResealCommand: AsyncParsableCommand {
         help: "Identity file that opens the sealed secrets (default: BOTFORM_IDENTITY); repeatable.")
     var identity: [String] = []
 
-    @Option(help: "How long to wait for an apply's lock on the sealed file, e.g. 30s or 5m.")
-    var lockTimeout = "0s"
-
+    @OptionGroup var lockOptions: LockOptions
     @OptionGroup var output: OutputOptions
-
-    func validate() throws {
-        if lockTimeout != "0", lockTimeout != "0s", (try? BotformDuration.parse(lockTimeout)) == nil {
-            throw ValidationError("--lock-timeout takes a duration such as 30s or 5m")
-        }
-    }
 
     func run() async throws {
         let terminal = output.terminal
@@ -57,14 +49,7 @@ struct ResealCommand: AsyncParsableCommand {
                 "no recipients are configured to re-wrap for; set output.recipients, output.recipients_file or BOTFORM_RECIPIENTS"
             )
         }
-        let seconds = (try? BotformDuration.parse(lockTimeout)).map { TimeInterval($0.seconds) } ?? 0
-        let lock: SealLock
-        do {
-            lock = try await SealLock.acquire(sealedPath: sealedPath, timeout: seconds)
-        } catch {
-            guard case .held = error else { throw CLIError(error.description) }
-            throw CLIError(error.description, status: .locked)
-        }
+        let lock = try await lockOptions.acquire(sealedPath: sealedPath, terminal: terminal)
         defer { lock.release() }
         let custody: SealedCustody
         do {

@@ -137,7 +137,7 @@ struct UnsealCommand: ParsableCommand {
 
     /// The sealed file, refusing a key file given in its place: its parse errors could quote the key.
     private func read() throws -> SealedFile {
-        if case .text(let text) = IdentitySource.readFile(sealed), text.uppercased().contains("AGE-SECRET-KEY") {
+        if case .text(let text) = IdentitySource.readFile(sealed), Secret.namesPrivateKey(text) {
             throw CLIError(
                 "\(sealed) is an identity file, not a sealed file; the sealed file comes first: botform unseal SEALED -i KEYFILE"
             )
@@ -146,7 +146,7 @@ struct UnsealCommand: ParsableCommand {
             return try SealedCustody.read(path: sealed).file
         } catch {
             let description = "\(error)"
-            guard !description.uppercased().contains("AGE-SECRET-KEY") else {
+            guard !Secret.namesPrivateKey(description) else {
                 throw CLIError("cannot read \(sealed): it is not a valid sealed file")
             }
             throw CLIError("cannot read \(sealed): \(description)")

@@ -62,7 +62,7 @@ struct IdentitySource {
                 loaded += try parse(String(decoding: data, as: UTF8.self), source: "-i - (stdin)", numbered: true)
                 continue
             }
-            if path.uppercased().contains("AGE-SECRET-KEY") || path.uppercased().contains("AGE-PLUGIN-") {
+            if Secret.namesPrivateKey(path) {
                 throw CLIError(
                     "\(argument) is a key, not a file path (it is not shown); a key on the command line shows in ps and shell history: save it in a file (mode 0600) and pass -i FILE, or set \(Self.variable) to it"
                 )
@@ -105,10 +105,7 @@ struct IdentitySource {
             trimmed = trimmed.replacingOccurrences(of: "\\r\\n", with: "\n").replacingOccurrences(
                 of: "\\n", with: "\n")
         }
-        let upper = trimmed.uppercased()
-        let isText =
-            trimmed.contains(where: \.isNewline) || trimmed.hasPrefix("#") || upper.contains("AGE-SECRET-KEY")
-            || upper.contains("AGE-PLUGIN-")
+        let isText = trimmed.contains(where: \.isNewline) || trimmed.hasPrefix("#") || Secret.namesPrivateKey(trimmed)
         if isText {
             return try parse(trimmed, source: variable, numbered: trimmed.contains(where: \.isNewline))
         }
@@ -143,13 +140,8 @@ struct IdentitySource {
     /// letters and digits as keys and tokens have. A CI secret set to the wrong value (a token, a
     /// password) must not be printed into the job's log.
     static func looksLikePath(_ value: String) -> Bool {
-        guard value.contains("/") || value.contains("."), !AgeIdentity.mayHoldKeyMaterial(value) else { return false }
-        var run = 0
-        for character in value {
-            run = character.isASCII && (character.isLetter || character.isNumber) ? run + 1 : 0
-            if run >= 20 { return false }
-        }
-        return true
+        (value.contains("/") || value.contains(".")) && !Secret.namesPrivateKey(value)
+            && Secret.longestAlphanumericRun(value) < 20
     }
 
     // MARK: Parsing and reading

@@ -17,3 +17,24 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugS
     public var debugDescription: String { "Secret(<redacted>)" }
     public var customMirror: Mirror { Mirror(self, children: [:]) }
 }
+
+extension Secret {
+    /// Whether text names an age private key (an identity or a plugin identity), in any case: such text
+    /// is refused wherever it is given by mistake, and never quoted back in a message.
+    public static func namesPrivateKey(_ text: String) -> Bool {
+        let upper = text.uppercased()
+        return upper.contains("AGE-SECRET-KEY") || upper.contains("AGE-PLUGIN-")
+    }
+
+    /// The longest run of ASCII letters and digits in text: keys and tokens have long ones, paths and
+    /// names do not.
+    public static func longestAlphanumericRun(_ text: String) -> Int {
+        var run = 0
+        var longest = 0
+        for character in text {
+            run = character.isASCII && (character.isLetter || character.isNumber) ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        return longest
+    }
+}

@@ -8,7 +8,7 @@ public enum PlanGuards {
         var resolved: Set<String> = []
         for value in values {
             // A value that looks like a private key is not quoted back (it would land in a CI log).
-            if value.uppercased().contains("AGE-SECRET-KEY") || value.uppercased().contains("AGE-PLUGIN-") {
+            if Secret.namesPrivateKey(value) {
                 throw PlanError(
                     "\(flag) takes a bot (provider/bot or a name); this value looks like a private key (not shown)")
             }

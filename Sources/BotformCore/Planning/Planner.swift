@@ -119,7 +119,7 @@ public enum Planner {
             allowDestroy = try resolve(request.allowDestroy, flag: "--allow-destroy")
             let providers = Set(request.desired.providers.map(\.name))
             for name in request.allowMove where !providers.contains(name) {
-                if name.uppercased().contains("AGE-SECRET-KEY") {
+                if Secret.namesPrivateKey(name) {
                     throw PlanError(
                         "--allow-move takes a provider name; this value looks like a private key (not shown)")
                 }

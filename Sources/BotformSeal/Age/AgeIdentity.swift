@@ -137,14 +137,7 @@ public struct AgeIdentity: Sendable, CustomStringConvertible {
     /// Whether text may hold (part of) a private key, so that a message must not quote it: it names an age
     /// secret or plugin key, or has a run of 40 or more letters and digits, as a mangled key would.
     public static func mayHoldKeyMaterial(_ text: String) -> Bool {
-        let upper = text.uppercased()
-        if upper.contains("AGE-SECRET-KEY") || upper.contains("AGE-PLUGIN-") { return true }
-        var run = 0
-        for character in text {
-            run = character.isASCII && (character.isLetter || character.isNumber) ? run + 1 : 0
-            if run >= 40 { return true }
-        }
-        return false
+        Secret.namesPrivateKey(text) || Secret.longestAlphanumericRun(text) >= 40
     }
 
     /// The identity file `botform keygen` writes, like age-keygen's.
