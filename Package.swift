@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", exact: "1.0.2"),
+        // `FilePath` for swift-subprocess's `Executable.path` (Linux has no System module).
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
     ],
     targets: [
         .target(name: "BotformCore", swiftSettings: strict),
@@ -53,9 +56,16 @@ let package = Package(
                 "BotformCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(
+                    name: "SystemPackage", package: "swift-system",
+                    condition: .when(platforms: [.linux, .windows, .android, .wasi, .openbsd])),
             ],
             swiftSettings: strict
         ),
+        // A stand-in for the `foks` CLI (FOKS's agent cannot be built here): answers the commands Botform
+        // sends as FOKS's code does, keeping its state in a JSON file. For tests only; never a real FOKS.
+        .executableTarget(name: "foks-standin", swiftSettings: strict),
         // The Fyso-compatible sandbox server. It shares no wire types with the providers: a client bug and
         // a server bug must not be able to agree.
         .target(
@@ -63,6 +73,7 @@ let package = Package(
             dependencies: [
                 "BotformCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -115,6 +126,8 @@ let package = Package(
             name: "BotformProvidersTests",
             dependencies: [
                 "BotformProviders", "BotformCore", "BotformSandbox", "BotformSeal", "BotformTestSupport",
+                // Built so that FoksCLITests can run it from beside the test bundle.
+                "foks-standin",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
@@ -144,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "BotformCLITests",
             dependencies: [
-                "BotformCore", "BotformTestSupport", "botform",
+                "BotformCore", "BotformTestSupport", "botform", "foks-standin",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict

@@ -18,7 +18,7 @@ public struct BotformCommand: AsyncParsableCommand {
         version: BotformVersion.current,
         subcommands: [
             ValidateCommand.self, PlanCommand.self, ApplyCommand.self, ShowCommand.self, UnsealCommand.self,
-            KeygenCommand.self, ResealCommand.self,
+            KeygenCommand.self, ResealCommand.self, DriftCommand.self, ImportCommand.self,
             SandboxCommand.self, SchemaCommand.self,
         ]
     )

@@ -119,6 +119,8 @@ struct FileDeclarations {
     var bots: [Declaration] = []
     var policy: [Declaration] = []
     var output: [Declaration] = []
+    /// The `ignore:` list, read by the resolver (ConfigResolver+Ignore.swift).
+    var ignore: YAMLNode.Pair?
     /// The `bots:` key, to locate file-wide bot errors.
     var botsKey: YAMLNode?
     /// Set when the file could not be read as a mapping; what it declares is unknown.
@@ -160,6 +162,7 @@ struct FileDeclarations {
         declarations.roles = named("roles", what: "role")
         declarations.bots = named("bots", what: "bot")
         declarations.botsKey = fields["bots"]?.key
+        declarations.ignore = fields["ignore"]
         if let pair = fields["policy"], let policy = reader.fields(pair.value, .policy, what: "\"policy\"") {
             declarations.policy = policy.values.map {
                 Declaration(name: $0.key.scalarText ?? "", key: $0.key, value: $0.value, reader: reader)

@@ -57,6 +57,7 @@ struct ConfigResolver {
 
         let policy = readPolicy(merge(files.flatMap(\.policy), what: "policy key"))
         let output = readOutput(merge(files.flatMap(\.output), what: "output key"))
+        let ignore = readIgnore(providers: declaredProviderNames)
         let roleDefinitions = roleNames.compactMap { name -> RoleDefinition? in
             guard let draft = roles[name] else { return nil }
             return RoleDefinition(
@@ -65,7 +66,7 @@ struct ConfigResolver {
         }
         return DesiredState(
             baseDirectory: baseDirectory, providers: Array(providers.values), roles: roleDefinitions, bots: bots,
-            policy: policy, output: output)
+            policy: policy, output: output, ignore: ignore)
     }
 
     // MARK: Files and names

@@ -202,6 +202,19 @@ extension SchemaObject {
                 "A file of recipients, one age1… per line; # starts a comment."),
         ])
 
+    public static let ignoreEntry = SchemaObject(
+        title: "ignore entry",
+        fields: [
+            SchemaField(
+                "bot", .string(pattern: nil),
+                "The bot whose drift findings are accepted: provider/bot, or a bot name (every provider's bot of that name; also a name Botform could not declare). Required.",
+                requiredFor: Set(ProviderKind.allCases)),
+            SchemaField(
+                "reason", .string(pattern: nil),
+                "Why the findings are accepted, for reviewers and the drift report. Required.",
+                requiredFor: Set(ProviderKind.allCases)),
+        ])
+
     public static let root = SchemaObject(
         title: "Botform configuration",
         fields: [
@@ -213,5 +226,9 @@ extension SchemaObject {
             SchemaField("bots", .map(key: .botName, value: .object(.bot)), "Bots, by name."),
             SchemaField("policy", .object(.policy), "Rules for unmanaged bots and destructive changes."),
             SchemaField("output", .object(.output), "Where issued secrets are sealed, and for whom."),
+            SchemaField(
+                "ignore", .list(.object(.ignoreEntry)),
+                "Drift findings the team accepts (a known legacy bot), each with a reason: botform drift lists them apart and they do not fail the check."
+            ),
         ])
 }

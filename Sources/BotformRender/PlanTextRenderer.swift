@@ -89,17 +89,32 @@ public struct PlanTextRenderer: Sendable {
         case .register: verb = "will be registered"
         case .replace: verb = "will be replaced"
         case .reset: verb = "will have its secret reset"
+        case .renew: verb = "will be renewed (new credential sealed, then the old one revoked)"
         case .revoke: verb = "will be revoked"
         case .adopt: verb = "will be adopted"
         case .forget: verb = "will be forgotten"
         }
         var lines = ["  # \(action.address) \(verb): \(action.reasonText)"]
-        let id = action.botID.map { " (id \($0))" } ?? ""
+        let noun = action.label != nil || action.revokeTokenIDs != nil ? "token" : "bot"
+        var id = action.botID.map { " (id \($0))" } ?? ""
+        if let tokens = action.revokeTokenIDs, !tokens.isEmpty {
+            id = " (\(action.action == .revoke ? "revokes" : "then revokes") \(tokens.joined(separator: ", ")))"
+        }
         switch action.action {
         case .adopt, .forget:
-            lines.append("  \(style.muted(action.action.rawValue)) bot \"\(action.address)\"\(id)")
+            lines.append("  \(style.muted(action.action.rawValue)) \(noun) \"\(action.address)\"\(id)")
         default:
-            lines.append("  \(paint(action.action.symbol, action.action)) bot \"\(action.address)\"\(id)")
+            lines.append("  \(paint(action.action.symbol, action.action)) \(noun) \"\(action.address)\"\(id)")
+        }
+        if let lifetime = action.lifetimeSeconds {
+            lines.append("      expires_in: \(BotformDuration.humanize(seconds: lifetime))")
+        }
+        if let role = action.role {
+            let before = action.previousRole.map { "\($0) -> " } ?? ""
+            lines.append(
+                "      role: "
+                    + (action.previousRole != nil && action.previousRole != role
+                        ? style.change("\(before)\(role)") : "\(role)"))
         }
         lines += permissionLines(action)
         if let blocked = action.blocked { lines.append("      " + style.warning("blocked: \(blocked.message)")) }
@@ -111,7 +126,7 @@ public struct PlanTextRenderer: Sendable {
         case .register: style.create(text)
         case .revoke: style.destroy(text)
         case .replace: style.destroy(text)
-        case .reset: style.change(text)
+        case .reset, .renew: style.change(text)
         case .adopt, .forget: style.muted(text)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -22,11 +23,17 @@ public struct SandboxOptions: Sendable {
     public var tenant = "sandbox"
     /// Log every request (to stderr) instead of only warnings.
     public var verbose = false
+    /// The Sym org admin token (`Authorization: Bearer` on `/api/v1/`); a random one is made (and
+    /// printed by `botform sandbox`) when nil.
+    public var symToken: String?
+    /// The Sym org's slug (`symflow status` shows it).
+    public var symOrg = "sandbox-org"
 
     public init() {}
 
-    /// Options with the admin email, password and tenant taken from `BOTFORM_SANDBOX_ADMIN_EMAIL`,
-    /// `BOTFORM_SANDBOX_ADMIN_PASSWORD` and `BOTFORM_SANDBOX_TENANT` when they are set.
+    /// Options with the admin email, password, tenant and Sym org token taken from
+    /// `BOTFORM_SANDBOX_ADMIN_EMAIL`, `BOTFORM_SANDBOX_ADMIN_PASSWORD`, `BOTFORM_SANDBOX_TENANT` and
+    /// `BOTFORM_SANDBOX_SYM_TOKEN` when they are set.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
         -> SandboxOptions
     {
@@ -36,6 +43,7 @@ public struct SandboxOptions: Sendable {
             options.adminPassword = password
         }
         if let tenant = environment["BOTFORM_SANDBOX_TENANT"], !tenant.isEmpty { options.tenant = tenant }
+        if let token = environment["BOTFORM_SANDBOX_SYM_TOKEN"], !token.isEmpty { options.symToken = token }
         return options
     }
 }
@@ -51,13 +59,18 @@ public final class SandboxServer: Sendable {
     public let options: SandboxOptions
     /// The admin password in effect (the one given, or the random one made at start).
     public let adminPassword: String
+    /// The Sym org admin token in effect (the one given, or the random one made at start).
+    public let symToken: String
     let service: SandboxService
     private let adminID: String
     private let running = RunningState()
 
-    private init(options: SandboxOptions, adminPassword: String, service: SandboxService, adminID: String) {
+    private init(
+        options: SandboxOptions, adminPassword: String, symToken: String, service: SandboxService, adminID: String
+    ) {
         self.options = options
         self.adminPassword = adminPassword
+        self.symToken = symToken
         self.service = service
         self.adminID = adminID
     }
@@ -69,6 +82,13 @@ public final class SandboxServer: Sendable {
         guard SandboxService.isValidSlug(options.tenant) else {
             throw SandboxError(
                 "tenant \"\(options.tenant)\" is not a valid slug (lowercase letters, digits, hyphens, underscores)")
+        }
+        if let token = options.symToken, !SymOrg.isUsableToken(token) {
+            throw SandboxError(
+                "the Sym org token (BOTFORM_SANDBOX_SYM_TOKEN) must be 1-4096 visible ASCII characters, without spaces")
+        }
+        guard SandboxService.isValidSlug(options.symOrg) else {
+            throw SandboxError("Sym org \"\(options.symOrg)\" is not a valid slug")
         }
         var logger = Logger(label: "botform.sandbox")
         logger.logLevel = options.verbose ? .info : .warning
@@ -103,9 +123,12 @@ public final class SandboxServer: Sendable {
         }
         let store = try SandboxStore(persistence: persistence)
         let tokens = await TokenService(secret: secret, clock: clock)
+        let symToken = options.symToken ?? "sym_sandbox_" + SecretGenerator.secret(length: 40)
+        let symAdminID = try await Self.ensureSymAdmin(email: options.adminEmail, store: store, now: clock.now)
         let service = SandboxService(
             store: store, tokens: tokens, clock: clock, persistence: persistence, settings: settings,
             bcryptCost: options.bcryptCost,
+            sym: SymOrg(slug: options.symOrg, adminToken: symToken, adminUserID: symAdminID),
             logger: logger)
 
         let password = options.adminPassword ?? SecretGenerator.secret(length: 20)
@@ -126,15 +149,28 @@ public final class SandboxServer: Sendable {
             }
             return admin.id
         }
-        return SandboxServer(options: options, adminPassword: password, service: service, adminID: adminID)
+        return SandboxServer(
+            options: options, adminPassword: password, symToken: symToken, service: service, adminID: adminID)
     }
 
-    private func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
-        Application(
-            router: service.router(),
+    /// The human Sym user the org admin token stands for (the sandbox admin's email), made at first start.
+    private static func ensureSymAdmin(email: String, store: SandboxStore, now: Date) async throws -> String {
+        try await store.write { state in
+            if let admin = state.symHuman(email: email) { return admin.id }
+            let admin = SymUser(
+                id: SandboxService.newID(), type: SymUser.normal, role: "admin", identities: [.sym(email: email)],
+                createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
+            state.put(admin)
+            return admin.id
+        }
+    }
+
+    private func application(onRunning: @escaping @Sendable (Int) async -> Void) -> SandboxHTTPServer {
+        SandboxHTTPServer(
+            responder: service.router().buildResponder(),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "botform-sandbox"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-            logger: service.logger)
+            dateHeader: HTTPDateHeader(clock: service.clock), logger: service.logger,
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) })
     }
 
     /// Serves in the foreground until SIGINT or SIGTERM; `onRunning` gets the base URL once listening.
@@ -143,7 +179,10 @@ public final class SandboxServer: Sendable {
         let app = application { port in
             await onRunning(Self.url(host: host, port: port))
         }
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        let group = ServiceGroup(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+            logger: service.logger)
+        try await group.run()
     }
 
     /// Starts serving in the background and returns the base URL once the server listens.
@@ -173,6 +212,12 @@ public final class SandboxServer: Sendable {
 
     /// The base URL while started.
     public var url: URL? { running.url }
+
+    /// The Sym API's base URL while started (`http://127.0.0.1:PORT/api/v1`), for `SYM_API_URL`.
+    public var symURL: URL? { running.url.map(Self.symURL(base:)) }
+
+    /// The Sym API's base URL on a sandbox whose base URL is `base`.
+    public static func symURL(base: URL) -> URL { base.appendingPathComponent("api/v1") }
 
     /// Stops a server started with `start()`: a graceful shutdown (requests in flight finish), then waits.
     public func stop() async {
@@ -240,6 +285,7 @@ extension SandboxService {
         addAuthRoutes(to: api)
         addBotRoutes(to: api)
         addRecordRoutes(to: api)
+        addSymRoutes(to: api)
         addControlRoutes(to: router)
         return router
     }

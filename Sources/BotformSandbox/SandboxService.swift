@@ -15,18 +15,21 @@ final class SandboxService: Sendable {
     let requestLog: RequestLog
     let bcryptCost: UInt8
     let logger: Logger
+    /// The Sym org the `/api/v1/` routes serve.
+    let sym: SymOrg
     private let settingsState: Mutex<SandboxSettings>
     private let issuedSecrets = Mutex<[String]>([])
 
     init(
         store: SandboxStore, tokens: TokenService, clock: SandboxClock, persistence: SandboxPersistence?,
-        settings: SandboxSettings, bcryptCost: UInt8, logger: Logger
+        settings: SandboxSettings, bcryptCost: UInt8, sym: SymOrg, logger: Logger
     ) {
         self.store = store
         self.tokens = tokens
         self.clock = clock
         self.persistence = persistence
         self.bcryptCost = bcryptCost
+        self.sym = sym
         self.logger = logger
         settingsState = Mutex(settings)
         faults = FaultInjector()

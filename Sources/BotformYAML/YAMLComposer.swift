@@ -35,6 +35,11 @@ public enum YAMLComposer {
 
     /// The first invalid UTF-8 sequence or disallowed control character, located.
     static func utf8Problem(in bytes: [UInt8]) -> (message: String, line: Int, column: Int)? {
+        // Most files (every sealed file Botform writes) are plain ASCII: one pass without locating anything.
+        let plain = bytes.withUnsafeBufferPointer { buffer in
+            buffer.allSatisfy { byte in byte >= 0x20 && byte < 0x7F || byte == 0x0A || byte == 0x09 || byte == 0x0D }
+        }
+        if plain { return nil }
         var line = 1
         var column = 1
         var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
@@ -106,22 +111,30 @@ private struct EventComposer {
         var pairs: [YAMLNode.Pair] = []
         var pendingKey: YAMLNode?
         /// Keys seen so far: a list while the mapping is small (the common case), then also a dictionary.
-        var keyList: [YAMLNode] = []
-        var keyIndex: [String: YAMLNode] = [:]
+        var keyList: [Key] = []
+        var keyIndex: [String: Key] = [:]
         var weight = 1
         var skipNextValue = false
 
-        func firstKey(_ text: String) -> YAMLNode? {
-            if keyList.count <= 16 { return keyList.first { $0.scalarText == text } }
+        struct Key {
+            var text: String
+            var line: Int
+            var column: Int
+        }
+
+        func firstKey(_ text: String) -> Key? {
+            if keyList.count <= 16 { return keyList.first { $0.text == text } }
             return keyIndex[text]
         }
 
         mutating func addKey(_ text: String, _ node: YAMLNode) {
-            keyList.append(node)
+            let key = Key(text: text, line: node.line, column: node.column)
+            keyList.append(key)
             if keyList.count == 17 {
-                for key in keyList { if let name = key.scalarText { keyIndex[name] = keyIndex[name] ?? key } }
+                keyIndex.reserveCapacity(32)
+                for key in keyList { keyIndex[key.text] = keyIndex[key.text] ?? key }
             } else if keyList.count > 17 {
-                keyIndex[text] = node
+                keyIndex[text] = key
             }
         }
     }

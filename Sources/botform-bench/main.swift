@@ -17,16 +17,15 @@ import NIOPosix
 ///   botform-bench URL ADMIN_PASSWORD BOTS PARALLELISM SCRATCH_DIR ROUNDS
 struct Discard: SecretCustody {
     func ownership() async -> Ownership { Ownership() }
-    func recordIntent(_ intent: IssueIntent, provider: String, bot: String, id: String?, permissions: Permissions?)
+    func recordIntent(_ intent: IssueIntent, entry: EntryKey, id: String?, permissions: Permissions?)
         async throws
     {}
-    func recordIssued(provider: String, bot: String, id: String, permissions: Permissions, secret: Secret, at: Date)
-        async throws
-    {}
-    func recordAborted(_ intent: IssueIntent, provider: String, bot: String) async throws {}
-    func recordRevoked(provider: String, bot: String, id: String) async throws {}
+    func recordIssued(_ issued: IssuedCredential) async throws {}
+    func recordAborted(_ intent: IssueIntent, entry: EntryKey) async throws {}
+    func recordRevoked(entry: EntryKey, id: String) async throws {}
+    func recordCreated(provider: String, bot: String, id: String) async throws {}
     func recordAdopted(provider: String, bot: String, id: String, permissions: Permissions?) async throws {}
-    func recordForgotten(provider: String, bot: String) async throws {}
+    func recordForgotten(entry: EntryKey) async throws {}
 }
 
 // As the botform executable does: tasks run on NIO's event loops.
@@ -42,10 +41,11 @@ else {
 }
 let url = arguments[1]
 let scratch = arguments[5]
-let client = HTTPTransport.makeClient()
+let client = HTTPTransport.makeClient(parallelism: parallelism)
 var logger = Logger(label: "bench")
 logger.logLevel = .error
-let transport = HTTPTransport(client: client, baseURL: url, timeout: .seconds(30), logger: logger)
+let transport = HTTPTransport(
+    client: client, baseURL: url, timeout: .seconds(30), logger: logger, concurrency: parallelism)
 let provider = FysoProvider(
     name: "prod", tenant: "sandbox", caller: .admin,
     auth: .login(email: "admin@sandbox.local", password: Secret(arguments[2])), transport: transport)

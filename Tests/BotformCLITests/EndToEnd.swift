@@ -11,6 +11,8 @@ final class SandboxProcess: @unchecked Sendable {
     let process = Process()
     let url: String
     let adminPassword = "e2e-admin-password"
+    /// The Sym org admin token (`BOTFORM_SANDBOX_SYM_TOKEN`).
+    let symToken = "e2e-sym-admin-token"
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
 
     init(dataPath: String? = nil) throws {
@@ -18,6 +20,7 @@ final class SandboxProcess: @unchecked Sendable {
         process.arguments = ["sandbox", "--port", "0", "--bcrypt-cost", "4"] + (dataPath.map { ["--data", $0] } ?? [])
         process.environment = [
             "PATH": "/usr/bin:/bin", "BOTFORM_SANDBOX_ADMIN_PASSWORD": adminPassword, "HOME": NSTemporaryDirectory(),
+            "BOTFORM_SANDBOX_SYM_TOKEN": symToken,
         ]
         let output = Pipe()
         process.standardOutput = output

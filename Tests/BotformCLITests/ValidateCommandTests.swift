@@ -114,7 +114,7 @@ struct SchemaCommandTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(try schema().utf8)) as? [String: Any])
         #expect(object["$schema"] as? String == "http://json-schema.org/draft-07/schema#")
         let properties = try #require(object["properties"] as? [String: Any])
-        #expect(Set(properties.keys) == ["version", "providers", "roles", "bots", "policy", "output"])
+        #expect(Set(properties.keys) == ["version", "providers", "roles", "bots", "policy", "output", "ignore"])
         #expect(object["additionalProperties"] as? Bool == false)
     }
 

@@ -14,7 +14,7 @@ struct FysoProviderTests {
         try await Lab.with { lab in
             let provider = try await lab.adminProvider()
             guard
-                case .registered(let id, let secret) = try await provider.execute(
+                case .registered(let id, let secret?) = try await provider.execute(
                     .register(name: "agent", permissions: read))
             else {
                 Issue.record("not registered")

@@ -151,7 +151,7 @@ struct FysoWireTests {
         try await StubService.with(always: .init(202, body)) { _, url in
             let outcome = try await StubService.provider(url).execute(
                 .register(name: "agent", permissions: Permissions()))
-            guard case .registered(let id, let secret) = outcome else {
+            guard case .registered(let id, let secret?) = outcome else {
                 Issue.record("not registered: \(outcome)")
                 return
             }

@@ -94,14 +94,13 @@ actor PauseCounter {
 struct FullDisk: SecretCustody {
     struct NoSpace: Error {}
     func ownership() async -> Ownership { Ownership() }
-    func recordIntent(_ intent: IssueIntent, provider: String, bot: String, id: String?, permissions: Permissions?)
+    func recordIntent(_ intent: IssueIntent, entry: EntryKey, id: String?, permissions: Permissions?)
         async throws
     {}
-    func recordIssued(provider: String, bot: String, id: String, permissions: Permissions, secret: Secret, at: Date)
-        async throws
-    { throw NoSpace() }
-    func recordAborted(_ intent: IssueIntent, provider: String, bot: String) async throws {}
-    func recordRevoked(provider: String, bot: String, id: String) async throws {}
+    func recordIssued(_ issued: IssuedCredential) async throws { throw NoSpace() }
+    func recordAborted(_ intent: IssueIntent, entry: EntryKey) async throws {}
+    func recordRevoked(entry: EntryKey, id: String) async throws {}
+    func recordCreated(provider: String, bot: String, id: String) async throws {}
     func recordAdopted(provider: String, bot: String, id: String, permissions: Permissions?) async throws {}
-    func recordForgotten(provider: String, bot: String) async throws {}
+    func recordForgotten(entry: EntryKey) async throws {}
 }

@@ -131,9 +131,11 @@ final class StubService: Sendable {
     }
 }
 
-/// Records the transport's waits instead of sleeping them.
+/// Records the transport's waits instead of sleeping them, and keeps a clock that moves by what was
+/// "slept" (so a pause the request gate measures ends when its sleep was recorded).
 final class SleepRecorder: Sendable {
     private let waits = Mutex<[Duration]>([])
+    private let start = ContinuousClock.now
 
     var recorded: [Duration] { waits.withLock { $0 } }
     var total: Duration { recorded.reduce(.zero, +) }
@@ -141,6 +143,11 @@ final class SleepRecorder: Sendable {
     /// The `RetryPolicy.sleep` that records.
     var sleep: @Sendable (Duration) async -> Void {
         { [self] duration in waits.withLock { $0.append(duration) } }
+    }
+
+    /// The `RetryPolicy.now` that moves only with the recorded sleeps.
+    var now: @Sendable () -> ContinuousClock.Instant {
+        { [self] in start + total }
     }
 }
 
@@ -154,6 +161,7 @@ extension StubService {
         policy.baseDelay = .milliseconds(20)
         policy.maxDelay = .milliseconds(200)
         policy.sleep = sleeps.sleep
+        policy.now = sleeps.now
         configure(&policy)
         return HTTPTransport(
             client: client, baseURL: url, timeout: .seconds(10), retry: policy, logger: Logger(label: "test"))

@@ -143,9 +143,22 @@ struct RenderTests {
         let markdown = PlanMarkdownRenderer().render(plan)
         for action in plan.actions {
             #expect(text.contains(action.address) && markdown.contains(action.address))
-            #expect(text.contains(action.reasonText) && markdown.contains(action.reasonText))
+            #expect(text.contains(action.reasonText))
+            // Markdown states a permission change once, as what the bot gains or loses, not as the reason.
+            for reason in action.reasons {
+                if reason.code == .permissionsChanged {
+                    for change in reason.changes ?? [] { #expect(markdown.contains("`\(change.entity): ")) }
+                } else {
+                    #expect(markdown.contains(reason.message))
+                }
+            }
         }
-        for item in plan.drift { #expect(text.contains(item.message) && markdown.contains(item.message)) }
+        // A drift item an action answers is said in that action's row (markdown states each change once).
+        let acted = Set(plan.actions.map(\.address))
+        for item in plan.drift {
+            #expect(text.contains(item.message))
+            #expect(markdown.contains(acted.contains(item.address) ? "`\(item.address)`" : item.message))
+        }
         #expect(
             text.contains(plan.summary.sentence)
                 && markdown.contains(String(plan.summary.sentence.dropFirst(6).dropLast())))
@@ -168,10 +181,10 @@ struct RenderTests {
         }
         let plan = try SamplePlans.plan(bots: bots, observed: [], owned: [])
         let markdown = PlanMarkdownRenderer().render(plan)
-        #expect(markdown.count < 65_000)
-        #expect(markdown.hasPrefix("### Botform plan: 10000 to register, 0 to replace, 0 to reset, 0 to revoke"))
-        #expect(markdown.contains("by reason"))
-        #expect(markdown.contains("| register | `not_on_service` | 10000 |"))
+        #expect(markdown.utf16.count < 65_000)
+        #expect(markdown.hasPrefix("<!-- botform:plan config=botform.yaml -->\n### Botform plan for `botform.yaml`"))
+        #expect(markdown.contains("**10000 to register, 0 to replace, 0 to reset, 0 to revoke.**"))
+        #expect(markdown.contains("rows not listed** (") && markdown.contains(" to register), to keep this comment"))
     }
 
     @Test("styles mark symbols, so colour can be added without changing the text")

@@ -19,7 +19,9 @@ struct ApplyCommand: AsyncParsableCommand {
             since planning and applies it without asking: the plan was the review. Sealed secrets whose recipients \
             differ from output.recipients are re-wrapped when an identity is given (-i or BOTFORM_IDENTITY). \
             Exit 0 done, 1 error (including a secret that could not be sealed), 3 incomplete (some actions failed, \
-            or secrets could not be re-wrapped; run apply again), 4 saved plan stale, 5 another apply holds the lock.
+            or secrets could not be re-wrapped; run apply again), 4 saved plan stale, 5 another apply holds the lock. \
+            With --format json, a report of what was done per bot (never a secret) goes to stdout, and the plan and \
+            progress to stderr.
             """)
 
     @Argument(help: "Configuration file or directory (default: botform.yaml), or a plan file from plan --out.")
@@ -28,10 +30,13 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Apply without asking for confirmation (for CI).")
     var autoApprove = false
 
-    @Option(help: "How many actions run at once (1-64).")
+    @Option(help: "How many calls each service gets at once, and actions run at once (1-64).")
     var parallelism = 8
 
     @OptionGroup var lockOptions: LockOptions
+
+    @Option(help: "Output format: text, or json (a report of what was done per bot on stdout, for later CI steps).")
+    var format: DiagnosticFormat = .text
 
     @Option(
         name: [.customShort("i"), .long],
@@ -49,15 +54,41 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let terminal = output.terminal
+        let github = GitHubActions()
         do {
-            try await apply(terminal)
+            let report = try await apply(terminal)
+            publish(report, terminal: terminal, github: github)
+            if let error = report.error {
+                _ = terminal.report(CLIError(error))
+                github.annotate(error: error, terminal: terminal)
+            }
+            if report.exitCode != ExitStatus.success.rawValue { throw ExitCode(report.exitCode) }
         } catch let error as CLIError {
-            throw terminal.report(error).exitCode
+            let status = terminal.report(error)
+            github.annotate(error: error.description, terminal: terminal)
+            let isPlan = ((try? path.flatMap(SavedPlan.load)) ?? nil) != nil
+            publish(
+                ApplyReport(
+                    error: error.description, status: status, configuration: isPlan ? nil : path ?? "botform.yaml",
+                    planFile: isPlan ? path : nil), terminal: terminal, github: github)
+            throw status.exitCode
         }
     }
 
-    private func apply(_ terminal: Terminal) async throws {
-        let frontend = Frontend(terminal: terminal)
+    /// The report: on stdout with `--format json`, and in the job's step summary on GitHub Actions.
+    private func publish(_ report: ApplyReport, terminal: Terminal, github: GitHubActions) {
+        if format == .json { terminal.out(report.json()) }
+        github.appendToStepSummary(report.markdown(), terminal: terminal)
+    }
+
+    /// Text for people: stdout, unless stdout holds the JSON report.
+    private func show(_ text: String, _ terminal: Terminal) {
+        if format == .json { terminal.err(text) } else { terminal.out(text) }
+    }
+
+    private func apply(_ terminal: Terminal) async throws -> ApplyReport {
+        var frontend = Frontend(terminal: terminal)
+        frontend.parallelism = parallelism
         try Frontend.refuseKeyMaterial(path)
         let saved = try path.flatMap(SavedPlan.load)
         if saved != nil, !selection.targets.isEmpty || !selection.rotate.isEmpty || !selection.allowMove.isEmpty {
@@ -110,7 +141,9 @@ struct ApplyCommand: AsyncParsableCommand {
                 }
             }
             await custody?.recordOrigins(
-                Dictionary(uniqueKeysWithValues: state.providers.map { ($0.name, $0.origin) }))
+                Dictionary(
+                    uniqueKeysWithValues: state.providers.map { ($0.name, $0.origin(observed: observations[$0.name])) }
+                ))
             result = try await execute(
                 plan, saved: saved != nil, custody: custody, recipients: recipients, connections: connections,
                 terminal: terminal)
@@ -131,17 +164,22 @@ struct ApplyCommand: AsyncParsableCommand {
                 "cannot write the sealed file \(path): \(error); everything this run issued is in \(path).journal (encrypted, fsync'd): free the space, then run apply again to fold it in"
             )
         }
-        guard let result else { return }
+        guard let result else {
+            return ApplyReport(
+                noChangesIn: configuration.path, planFile: saved == nil ? nil : path, sealedFile: custody?.path)
+        }
         summarize(
             result.run, plan: result.plan, rewrapped: result.rewrapped, sealedPath: custody?.path, terminal: terminal)
         let outcome = result.run
+        var report = ApplyReport(
+            plan: result.plan, result: outcome, rewrapped: result.rewrapped, ownership: await custody?.ownership(),
+            planFile: saved == nil ? nil : path, sealedFile: custody?.path)
         if !outcome.unsealed.isEmpty {
             let names = outcome.unsealed.sorted()
-            throw CLIError(
+            report.error =
                 "the service issued \(count(names.count, "secret")) that could not be sealed, and \(names.count == 1 ? "it is" : "they are") lost: \(names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", …" : ""); fix the sealed file's directory (space, permissions), then run plan: it resets \(names.count == 1 ? "it" : "them") (secret_lost)"
-            )
         }
-        if !outcome.isComplete { throw ExitStatus.incomplete.exitCode }
+        return report
     }
 
     /// A saved plan is refused when what it was computed from changed: a bot on the service, Botform's
@@ -203,17 +241,17 @@ struct ApplyCommand: AsyncParsableCommand {
     ) async throws -> Executed? {
         let renderer = PlanTextRenderer(style: terminal.planStyle)
         guard plan.hasChanges else {
-            terminal.out(renderer.render(plan))
+            show(renderer.render(plan), terminal)
             return nil
         }
         if plan.isBlocked {
-            terminal.out(renderer.render(plan))
+            show(renderer.render(plan), terminal)
             let messages = Set(plan.actions.compactMap { $0.blocked?.message }).sorted()
             throw CLIError(
                 "the plan is blocked:\n  " + messages.prefix(20).joined(separator: "\n  ")
                     + (messages.count > 20 ? "\n  … (\(messages.count) in all)" : ""))
         }
-        let issuing = plan.actions.filter { [.register, .replace, .reset].contains($0.action) }.count
+        let issuing = plan.actions.filter { [.register, .replace, .reset, .renew].contains($0.action) }.count
         if issuing > 0 {
             guard custody != nil else {
                 throw CLIError(
@@ -230,7 +268,7 @@ struct ApplyCommand: AsyncParsableCommand {
         let identities =
             plan.recipients == nil && identity.isEmpty
             ? [] : try Frontend(terminal: terminal).identities(files: identity)
-        terminal.out(renderer.render(plan))
+        show(renderer.render(plan), terminal)
         // A saved plan was the review (as with Terraform): applying it asks nothing.
         if !saved { try confirm(terminal) }
 
@@ -279,6 +317,7 @@ struct ApplyCommand: AsyncParsableCommand {
             "\(did(.register)) registered", "\(did(.replace)) replaced", "\(did(.reset)) reset",
             "\(did(.revoke)) revoked",
         ]
+        if did(.renew) > 0 { parts.insert("\(did(.renew)) renewed", at: 3) }
         if did(.adopt) > 0 { parts.append("\(did(.adopt)) adopted") }
         if did(.forget) > 0 { parts.append("\(did(.forget)) forgotten") }
         if rewrapped > 0 { parts.append("\(count(rewrapped, "sealed secret")) re-wrapped") }
@@ -287,18 +326,19 @@ struct ApplyCommand: AsyncParsableCommand {
                 result.secretsIssued > 0 ? " \(count(result.secretsIssued, "secret")) sealed in \($0)." : ""
             } ?? ""
         if result.isComplete {
-            terminal.out(
-                "\n" + terminal.paint("Apply complete!", .green) + " " + parts.joined(separator: ", ") + "." + sealed)
+            show(
+                "\n" + terminal.paint("Apply complete!", .green) + " " + parts.joined(separator: ", ") + "." + sealed,
+                terminal)
         } else {
             let closing =
                 result.unsealed.isEmpty
                 ? " Everything issued was sealed; run apply again to converge."
                 : " Some issued secrets could not be sealed (see below)."
-            terminal.out(
+            show(
                 "\n" + terminal.paint("Apply incomplete:", .red)
                     + " \(result.completed.count) of \(plan.actions.count) actions done ("
                     + parts.joined(separator: ", ")
-                    + "), \(result.failed.count) failed." + sealed + closing)
+                    + "), \(result.failed.count) failed." + sealed + closing, terminal)
             for failure in result.failed.sorted(by: { $0.address < $1.address }) {
                 terminal.err("  \(failure.address): \(failure.message)")
             }
@@ -334,6 +374,7 @@ struct ProgressPrinter: Sendable {
         case .register: ("registering", "registered")
         case .replace: ("replacing", "replaced")
         case .reset: ("resetting its secret", "secret reset")
+        case .renew: ("renewing", "renewed")
         case .revoke: ("revoking", "revoked")
         case .adopt: ("adopting", "adopted")
         case .forget: ("forgetting", "forgotten")
@@ -344,16 +385,15 @@ struct ProgressPrinter: Sendable {
 /// Custody for plans that issue nothing (apply refuses issuing plans without a sealed file).
 struct NoCustody: SecretCustody {
     func ownership() async -> Ownership { Ownership() }
-    func recordIntent(_ intent: IssueIntent, provider: String, bot: String, id: String?, permissions: Permissions?)
+    func recordIntent(_ intent: IssueIntent, entry: EntryKey, id: String?, permissions: Permissions?)
         async throws
     {}
-    func recordIssued(provider: String, bot: String, id: String, permissions: Permissions, secret: Secret, at: Date)
-        async throws
-    {
-        throw CLIError("no sealed output to hold the secret of \(provider)/\(bot)")
+    func recordIssued(_ issued: IssuedCredential) async throws {
+        throw CLIError("no sealed output to hold the secret of \(issued.entry)")
     }
-    func recordAborted(_ intent: IssueIntent, provider: String, bot: String) async throws {}
-    func recordRevoked(provider: String, bot: String, id: String) async throws {}
+    func recordAborted(_ intent: IssueIntent, entry: EntryKey) async throws {}
+    func recordRevoked(entry: EntryKey, id: String) async throws {}
+    func recordCreated(provider: String, bot: String, id: String) async throws {}
     func recordAdopted(provider: String, bot: String, id: String, permissions: Permissions?) async throws {}
-    func recordForgotten(provider: String, bot: String) async throws {}
+    func recordForgotten(entry: EntryKey) async throws {}
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BotformCore
+import BotformRender
 import BotformSeal
 import Foundation
 
@@ -26,13 +27,22 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Exit 2 when the plan has changes or drift, 0 when it has neither.")
     var detailedExitcode = false
 
+    @Option(help: "How many calls each service gets at once, e.g. pages of its bot list read together (1-64).")
+    var parallelism = 8
+
     @OptionGroup var selection: PlanSelection
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        guard (1...64).contains(parallelism) else { throw ValidationError("--parallelism must be from 1 to 64") }
+    }
+
     func run() async throws {
         let terminal = output.terminal
+        let github = GitHubActions()
         do {
-            let plan = try await Self.makePlan(path: path, selection: selection, terminal: terminal)
+            let plan = try await Self.makePlan(
+                path: path, selection: selection, terminal: terminal, parallelism: parallelism)
             if let out {
                 do {
                     try plan.jsonData().write(to: URL(fileURLWithPath: out), options: .atomic)
@@ -41,6 +51,8 @@ struct PlanCommand: AsyncParsableCommand {
                 }
             }
             terminal.out(try terminal.render(plan, as: format))
+            // On GitHub Actions, the job's page shows the plan as the pull request would.
+            github.appendToStepSummary(PlanMarkdownRenderer().render(plan), terminal: terminal)
             if let out, format == .text {
                 terminal.err("Saved the plan to \(out); apply it with: botform apply \(out)")
             }
@@ -48,14 +60,20 @@ struct PlanCommand: AsyncParsableCommand {
                 throw ExitStatus.changesPresent.exitCode
             }
         } catch let error as CLIError {
-            throw terminal.report(error).exitCode
+            let status = terminal.report(error)
+            github.annotate(error: error.description, terminal: terminal)
+            throw status.exitCode
         }
     }
 
     /// Load, connect, observe and plan. The sealed file is read while the services are being observed:
     /// both take time (a large sealed file is megabytes of YAML), and they do not depend on each other.
-    static func makePlan(path: String?, selection: PlanSelection, terminal: Terminal) async throws -> PlanDocument {
-        let frontend = Frontend(terminal: terminal)
+    static func makePlan(path: String?, selection: PlanSelection, terminal: Terminal, parallelism: Int = 8)
+        async throws -> PlanDocument
+    {
+        var settings = Frontend(terminal: terminal)
+        settings.parallelism = parallelism
+        let frontend = settings
         let configuration = try frontend.loadConfiguration(path)
         let reading = Task { try await offload { try frontend.sealedFile(configuration.state) } }
         let connections: Frontend.Connections

@@ -7,11 +7,13 @@ import Foundation
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
-        abstract: "Run the local sandbox: a Fyso-compatible bot API on loopback.",
+        abstract: "Run the local sandbox: a Fyso- and Sym-compatible bot API on loopback.",
         discussion: """
             Prints its URL and admin credentials, then serves until interrupted (Ctrl-C). The admin email, \
             password and default tenant come from BOTFORM_SANDBOX_ADMIN_EMAIL, BOTFORM_SANDBOX_ADMIN_PASSWORD \
             and BOTFORM_SANDBOX_TENANT when set (defaults: admin@sandbox.local, a random password, sandbox). \
+            The Sym API is under /api/v1/ (SYM_API_URL for symflow); its org admin token comes from \
+            BOTFORM_SANDBOX_SYM_TOKEN when set, otherwise a random one is printed. \
             The control API (tenants, API keys, clock, faults, request log) is under /_sandbox/ and answers \
             loopback peers only; see docs/sandbox.md.
             """)
@@ -61,14 +63,17 @@ struct SandboxCommand: AsyncParsableCommand {
         let shown = options
         let state = data.map { "SQLite at \($0)" } ?? "in memory (lost when the sandbox stops)"
         let password = shown.adminPassword == nil ? server.adminPassword : "(from BOTFORM_SANDBOX_ADMIN_PASSWORD)"
+        let symToken = shown.symToken == nil ? server.symToken : "(from BOTFORM_SANDBOX_SYM_TOKEN)"
         do {
             try await server.run { url in
                 terminal.out(
                     """
-                    Botform sandbox (Fyso Bot Identity API) listening on \(url.absoluteString)
+                    Botform sandbox (Fyso Bot Identity API, Sym API) listening on \(url.absoluteString)
                       admin email:    \(shown.adminEmail)
                       admin password: \(password)
                       tenant:         \(shown.tenant)
+                      Sym API:        \(SandboxServer.symURL(base: url).absoluteString) (org \(shown.symOrg))
+                      Sym token:      \(symToken)
                       state:          \(state)
                       control API:    \(url.absoluteString)/_sandbox/ (loopback only; docs/sandbox.md)
                     Press Ctrl-C to stop.

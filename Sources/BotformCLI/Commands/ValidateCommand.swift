@@ -34,7 +34,7 @@ struct ValidateCommand: ParsableCommand {
         case .json:
             terminal.out(ValidationReport(loaded: loaded).json.serialized())
         case .text:
-            for diagnostic in diagnostics { terminal.err(terminal.render(diagnostic)) }
+            terminal.emit(diagnostics)
             let errors = loaded.diagnostics.errors.count
             let warnings = loaded.diagnostics.warnings.count
             if let state = loaded.state {

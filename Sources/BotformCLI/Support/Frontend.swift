@@ -12,6 +12,9 @@ import Logging
 struct Frontend {
     let terminal: Terminal
     var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// Calls in flight per service (`--parallelism`): the HTTP connection pool, each provider's request
+    /// gate and the concurrent reading of a paged bot list all follow it.
+    var parallelism = 8
 
     /// A loaded configuration and what identifies it in a saved plan.
     struct Configuration {
@@ -25,7 +28,7 @@ struct Frontend {
         try Self.refuseKeyMaterial(path)
         let location = ConfigLocation.resolve(path)
         let loaded = ConfigLoader.load(path: location)
-        for diagnostic in loaded.diagnostics.sorted { terminal.err(terminal.render(diagnostic)) }
+        terminal.emit(loaded.diagnostics.sorted, github: GitHubActions(environment: environment))
         guard let state = loaded.state else {
             throw CLIError(
                 "the configuration is invalid (\(count(loaded.diagnostics.errors.count, "error"))); fix it and run again"
@@ -69,7 +72,7 @@ struct Frontend {
 
     /// Connects to every provider that has bots to plan (declared, or recorded in the sealed file).
     func connect(_ configuration: Configuration, ownership: Ownership) async throws -> Connections {
-        let connections = Connections(http: HTTPTransport.makeClient())
+        let connections = Connections(http: HTTPTransport.makeClient(parallelism: parallelism))
         do {
             try await connect(configuration, ownership: ownership, into: connections)
         } catch {
@@ -94,16 +97,24 @@ struct Frontend {
                 connections.providers[provider.name] = try await fyso(
                     provider.name, settings, configuration: configuration, connections: connections)
                 added.append(provider.name)
-            case .sym, .foks:
-                throw CLIError(
-                    "provider \"\(provider.name)\" is a \(provider.kind.rawValue) provider, which this version of botform cannot plan yet; only fyso providers are supported"
-                )
+            case .sym(let settings):
+                connections.providers[provider.name] = try await sym(
+                    provider.name, settings, configuration: configuration, connections: connections)
+                added.append(provider.name)
+            case .foks(let settings):
+                connections.providers[provider.name] = FoksProvider(
+                    name: provider.name, host: settings.host,
+                    cli: FoksCLI(binary: settings.binary, home: settings.home, timeout: .seconds(60)))
+                connections.summaries[provider.name] = PlanDocument.ProviderSummary(
+                    name: provider.name, type: "foks", endpoint: settings.host.lowercased(), tenant: nil,
+                    caller: "owner", observedBots: 0, listCalls: 0)
+                added.append(provider.name)
             }
         }
         return added
     }
 
-    private func fyso(_ name: String, _ settings: FysoSettings, configuration: Configuration, connections: Connections)
+    func fyso(_ name: String, _ settings: FysoSettings, configuration: Configuration, connections: Connections)
         async throws -> FysoProvider
     {
         var logger = Logger(label: "botform.http")
@@ -133,23 +144,70 @@ struct Frontend {
             name: name, type: "fyso", endpoint: settings.endpoint == .embedded ? "embedded sandbox" : endpoint,
             tenant: settings.tenant,
             caller: caller.rawValue, observedBots: 0, listCalls: 0)
-        let transport = HTTPTransport(client: connections.http, baseURL: endpoint, timeout: timeout, logger: logger)
+        let terminal = self.terminal
+        let transport = HTTPTransport(
+            client: connections.http, baseURL: endpoint, timeout: timeout, logger: logger, concurrency: parallelism,
+            onThrottle: { terminal.err(Self.throttleNotice(name, $0)) })
         return FysoProvider(
             name: name, tenant: settings.tenant, caller: caller, auth: auth, transport: transport,
             revokedNamesReusable: settings.revokedNamesReusable)
     }
 
+    func sym(_ name: String, _ settings: SymSettings, configuration: Configuration, connections: Connections)
+        async throws -> SymProvider
+    {
+        var logger = Logger(label: "botform.http")
+        logger.logLevel = environment["BOTFORM_LOG"] == "debug" ? .debug : .warning
+        let endpoint: String
+        let token: Secret
+        switch settings.endpoint {
+        case .embedded:
+            let server = try await embeddedSandbox(configuration, tenant: nil, connections: connections)
+            endpoint = server.symURL?.absoluteString ?? ""
+            token = Secret(try settings.token.map { try read($0, provider: name, what: "token") } ?? server.symToken)
+        case .url:
+            endpoint = settings.endpoint.normalized
+            guard let source = settings.token else {
+                throw CLIError(
+                    "provider \"\(name)\" has no credentials: set credentials: {token_env: SYM_JWT} (an org admin's Sym token)"
+                )
+            }
+            token = Secret(try read(source, provider: name, what: "token"))
+        }
+        connections.summaries[name] = PlanDocument.ProviderSummary(
+            name: name, type: "sym", endpoint: settings.endpoint == .embedded ? "embedded sandbox" : endpoint,
+            tenant: nil, caller: "admin", observedBots: 0, listCalls: 0)
+        let terminal = self.terminal
+        let transport = HTTPTransport(
+            client: connections.http, baseURL: endpoint, timeout: .seconds(settings.timeout.seconds), logger: logger,
+            concurrency: parallelism, onThrottle: { terminal.err(Self.throttleNotice(name, $0)) })
+        return SymProvider(name: name, token: token, transport: transport)
+    }
+
+    /// The progress line for a provider's throttle episode: once when it starts, once when it ends.
+    static func throttleNotice(_ provider: String, _ event: ThrottleEvent) -> String {
+        switch event {
+        case .throttled(let status, let wait, let concurrency):
+            let ms = wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000
+            let pause = ms >= 1_000 ? String(format: "%.1f s", Double(ms) / 1_000) : "\(ms) ms"
+            return
+                "  \(provider): throttled by the service (\(status)); pausing \(pause), then at most \(concurrency) calls at a time until it keeps up"
+        case .recovered(let concurrency):
+            return "  \(provider): no longer throttled; back to \(concurrency) calls at a time"
+        }
+    }
+
     /// The sandbox built into Botform, in-process, its state in `.botform/` beside the configuration.
-    private func embeddedSandbox(_ configuration: Configuration, tenant: String, connections: Connections) async throws
+    private func embeddedSandbox(_ configuration: Configuration, tenant: String?, connections: Connections) async throws
         -> SandboxServer
     {
         if let server = connections.embedded {
-            try await server.ensureTenant(tenant)
+            if let tenant { try await server.ensureTenant(tenant) }
             return server
         }
         var options = SandboxOptions()
         options.port = 0
-        options.tenant = tenant
+        if let tenant { options.tenant = tenant }
         // The sandbox's state holds its JWT signing key and the bots' hashes: the directory is 0700.
         let directory = (configuration.state.baseDirectory as NSString).appendingPathComponent(".botform")
         try? FileManager.default.createDirectory(
@@ -218,6 +276,9 @@ struct Frontend {
                     observations[observation.provider] = observation
                     connections.summaries[observation.provider]?.observedBots = observation.bots.count
                     connections.summaries[observation.provider]?.listCalls = observation.listCalls
+                    if let tenant = observation.tenant, connections.summaries[observation.provider]?.tenant == nil {
+                        connections.summaries[observation.provider]?.tenant = tenant
+                    }
                 }
             } catch let error as ProviderError {
                 throw CLIError("cannot read the bots: \(error.message)")

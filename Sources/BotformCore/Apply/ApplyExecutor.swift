@@ -75,12 +75,14 @@ public struct ApplyExecutor: Sendable {
         return try await provider.execute(step)
     }
 
-    /// Runs every action: revokes first (they free names and per-user slots), then the rest.
+    /// Runs every action: revokes of bots first (they free names and per-user slots), then the other bot
+    /// actions, then tokens (Sym), whose bots exist by then.
     public func run(_ plan: PlanDocument) async -> ApplyResult {
-        let revokes = plan.actions.filter { $0.action == .revoke }
-        let others = plan.actions.filter { $0.action != .revoke }
+        let revokes = plan.actions.filter { $0.action == .revoke && $0.label == nil && $0.revokeTokenIDs == nil }
+        let others = plan.actions.filter { $0.action != .revoke && $0.label == nil }
+        let tokens = plan.actions.filter { $0.label != nil || ($0.action == .revoke && $0.revokeTokenIDs != nil) }
         var result = ApplyResult()
-        for phase in [revokes, others] where !phase.isEmpty {
+        for phase in [revokes, others, tokens] where !phase.isEmpty {
             await withTaskGroup(of: (String, Result<Int, ActionFailure>).self) { group in
                 var iterator = phase.makeIterator()
                 var running = 0
@@ -125,15 +127,19 @@ public struct ApplyExecutor: Sendable {
             var issued = 0
             var detail = ""
             switch action.action {
-            case .register:
-                let id = try await register(action, provider)
+            case .register where action.label != nil:
+                let id = try await issueToken(action, provider)
                 issued = 1
-                detail = "id \(id)"
+                detail = "token \(id)"
+            case .register:
+                let (id, sealed) = try await register(action, provider)
+                issued = sealed ? 1 : 0
+                detail = sealed ? "id \(id)" : "id \(id), no secret of its own"
             case .replace:
                 if let id = action.botID { try await revoke(action, id: id, provider) }
                 let id: String
                 do {
-                    id = try await register(action, provider)
+                    id = try await register(action, provider).id
                 } catch let error as ProviderError {
                     guard case .rejected(409, _) = error.kind, action.botID != nil else { throw error }
                     throw ActionFailure(
@@ -143,11 +149,31 @@ public struct ApplyExecutor: Sendable {
                 }
                 issued = 1
                 detail = "id \(id)"
+            case .renew where action.label != nil:
+                let id = try await issueToken(action, provider)
+                issued = 1
+                detail = "token \(id); the old one revoked"
+            case .renew:
+                // A new credential, sealed, before the old one is revoked (FOKS): never a moment without one.
+                guard let old = action.botID else { throw ActionFailure(message: "no credential id to renew") }
+                let id = try await registerOnce(action, provider, retiring: [old], replacing: old)
+                do {
+                    try await revoke(action, id: old, provider)
+                } catch {
+                    throw ActionFailure(
+                        message:
+                            "the new credential (\(id)) is sealed, but revoking the old one (\(old)) failed: \(error); the next apply revokes it"
+                    )
+                }
+                issued = 1
+                detail = "id \(id); \(old) revoked"
             case .reset:
                 guard let id = action.botID else { throw ActionFailure(message: "no bot id to reset") }
                 try await reset(action, id: id, provider)
                 issued = 1
                 detail = "id \(id)"
+            case .revoke where action.revokeTokenIDs != nil:
+                try await revokeTokens(action, action.revokeTokenIDs ?? [], provider)
             case .revoke:
                 guard let id = action.botID else { throw ActionFailure(message: "no bot id to revoke") }
                 try await revoke(action, id: id, provider)
@@ -157,7 +183,7 @@ public struct ApplyExecutor: Sendable {
                     provider: action.provider, bot: action.bot, id: id, permissions: action.permissions)
                 detail = "id \(id), secret not held"
             case .forget:
-                try await custody.recordForgotten(provider: action.provider, bot: action.bot)
+                try await custody.recordForgotten(entry: action.entry)
             }
             let elapsed = ContinuousClock.now - started
             progress(
@@ -180,29 +206,47 @@ public struct ApplyExecutor: Sendable {
 
     // MARK: Steps
 
-    /// Registers the bot and seals its secret. When the answer is lost, re-observes: a bot the service
+    /// Registers the bot and seals its secret (when the service issues one on creation); returns the
+    /// bot's id and whether a secret was sealed. When the answer is lost, re-observes: a bot the service
     /// created gets its (lost) secret reset; a bot it did not create is registered again.
-    private func register(_ action: PlannedAction, _ provider: any BotProvider) async throws -> String {
+    private func register(_ action: PlannedAction, _ provider: any BotProvider) async throws -> (
+        id: String, sealed: Bool
+    ) {
         let permissions = action.permissions ?? Permissions()
+        let capabilities = provider.capabilities
         for attempt in 1...Self.recoveryAttempts {
             let outcome: StepOutcome
             do {
                 outcome = try await issuing(.register, action) {
-                    try await call(provider, .register(name: action.bot, permissions: permissions)) {
+                    try await call(
+                        provider, .register(name: action.bot, permissions: permissions, role: action.role)
+                    ) {
                         try await custody.recordIntent(
-                            .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
+                            .register, entry: action.entry, id: nil, permissions: permissions)
                     }
                 }
             } catch let error as ProviderError where error.kind == .outcomeUnknown {
+                guard capabilities.matchesByName else {
+                    // A service that names bots itself: what it made cannot be told from others by name. The
+                    // intent on record makes the next plan revoke it, and register once more.
+                    throw ActionFailure(
+                        message:
+                            "\(error.message); whether the service made it is unknown: the next plan revokes anything it made and registers again"
+                    )
+                }
                 progress(.note("\(action.address): \(error.message); checking what the service holds"))
                 let observed = try await observers[action.provider]?.fresh()
                 if let created = observed?.bots.first(where: { $0.name == action.bot && $0.isActive }) {
+                    guard capabilities.registerIssuesSecret else {
+                        try await custody.recordCreated(provider: action.provider, bot: action.bot, id: created.id)
+                        return (created.id, false)
+                    }
                     progress(
                         .note(
                             "\(action.address): the service did register it (id \(created.id)); issuing a new secret, as the first was lost"
                         ))
                     try await recover(action, created: created, provider)
-                    return created.id
+                    return (created.id, true)
                 }
                 if attempt == Self.recoveryAttempts {
                     throw ActionFailure(message: "\(error.message) (\(attempt) attempts)")
@@ -214,8 +258,12 @@ public struct ApplyExecutor: Sendable {
             guard case .registered(let id, let secret) = outcome else {
                 throw ActionFailure(message: "unexpected answer to register")
             }
+            guard let secret else {
+                try await custody.recordCreated(provider: action.provider, bot: action.bot, id: id)
+                return (id, false)
+            }
             try await seal(action, id: id, permissions: permissions, secret: secret)
-            return id
+            return (id, true)
         }
         throw ActionFailure(message: "registration did not complete")
     }
@@ -231,21 +279,92 @@ public struct ApplyExecutor: Sendable {
         }
     }
 
-    private func registerOnce(_ action: PlannedAction, _ provider: any BotProvider) async throws -> String {
+    /// One registration, sealed, without recovery; `retiring` are the credentials it replaces. A
+    /// renewal announces itself as replacing the held credential (`replacing`): until its outcome is
+    /// recorded, the entry keeps the old id, so the next plan still knows the old credential is Botform's.
+    private func registerOnce(
+        _ action: PlannedAction, _ provider: any BotProvider, retiring: [String] = [], replacing: String? = nil
+    ) async throws -> String {
         let permissions = action.permissions ?? Permissions()
+        let kind: IssueIntent = replacing == nil ? .register : .reset
         let intent: () async throws -> Void = {
-            try await custody.recordIntent(
-                .register, provider: action.provider, bot: action.bot, id: nil, permissions: permissions)
+            try await custody.recordIntent(kind, entry: action.entry, id: replacing, permissions: permissions)
         }
         guard
             case .registered(let id, let secret) = try await issuing(
-                .register, action,
-                { try await call(provider, .register(name: action.bot, permissions: permissions), announcing: intent) })
+                kind, action,
+                {
+                    try await call(
+                        provider, .register(name: action.bot, permissions: permissions, role: action.role),
+                        announcing: intent)
+                }),
+            let secret
         else {
             throw ActionFailure(message: "unexpected answer to register")
         }
-        try await seal(action, id: id, permissions: permissions, secret: secret)
+        try await seal(action, id: id, permissions: permissions, secret: secret, retiring: retiring)
         return id
+    }
+
+    /// Issues a token (Sym) and seals it, then revokes the tokens it replaces (a renewal) or that
+    /// Botform made and never sealed: the new token is on disk before any old one stops working.
+    private func issueToken(_ action: PlannedAction, _ provider: any BotProvider) async throws -> String {
+        guard let label = action.label, let lifetime = action.lifetimeSeconds else {
+            throw ActionFailure(message: "no token label or lifetime to issue")
+        }
+        let replaced = action.revokeTokenIDs ?? []
+        // A renewal replaces the held token: announced as such, the entry keeps its id until the new
+        // token is recorded, so the next plan knows the old one is Botform's (and revokes it).
+        let held = action.action == .renew ? replaced.first : nil
+        let kind: IssueIntent = held == nil ? .register : .reset
+        let intent: () async throws -> Void = {
+            try await custody.recordIntent(kind, entry: action.entry, id: held, permissions: nil)
+        }
+        let outcome: StepOutcome
+        do {
+            outcome = try await issuing(kind, action) {
+                try await call(
+                    provider, .issueToken(bot: action.bot, label: label, lifetimeSeconds: lifetime), announcing: intent)
+            }
+        } catch let error as ProviderError where error.kind == .outcomeUnknown {
+            throw ActionFailure(
+                message:
+                    "\(error.message); whether a token was issued is unknown: the next plan revokes any it made and issues again"
+            )
+        }
+        guard case .tokenIssued(let id, let secret, let expiresAt) = outcome else {
+            throw ActionFailure(message: "unexpected answer to issuing a token")
+        }
+        do {
+            try await custody.recordIssued(
+                IssuedCredential(
+                    entry: action.entry, id: id, permissions: nil, secret: secret, at: now(), expiresAt: expiresAt,
+                    retiring: replaced))
+        } catch {
+            throw ActionFailure(
+                message:
+                    "the service issued a token but it could not be sealed (\(error)); it is lost, and the next plan revokes it and issues another",
+                unsealed: true)
+        }
+        do {
+            try await revokeTokens(action, replaced, provider)
+        } catch let failure as ActionFailure {
+            throw ActionFailure(
+                message: "the new token (\(id)) is sealed, but \(failure.message); the next apply revokes the old one")
+        }
+        return id
+    }
+
+    /// Revokes tokens of the action's bot; a token already gone counts as revoked.
+    private func revokeTokens(_ action: PlannedAction, _ ids: [String], _ provider: any BotProvider) async throws {
+        for id in ids {
+            do {
+                _ = try await call(provider, .revokeToken(id: id, bot: action.bot))
+            } catch let error as ProviderError {
+                throw ActionFailure(message: "revoking token \(id) failed: \(error.message)")
+            }
+            try await custody.recordRevoked(entry: action.entry, id: id)
+        }
     }
 
     /// Runs a call announced by an intent. When the service definitely refused it (4xx, 401, unreachable
@@ -257,7 +376,7 @@ public struct ApplyExecutor: Sendable {
         do {
             return try await body()
         } catch let error as ProviderError where error.isDefiniteRefusal {
-            try await custody.recordAborted(intent, provider: action.provider, bot: action.bot)
+            try await custody.recordAborted(intent, entry: action.entry)
             throw error
         }
     }
@@ -269,7 +388,7 @@ public struct ApplyExecutor: Sendable {
     /// Resets the secret and seals it; a lost answer means the old secret may be dead: reset again.
     private func reset(_ action: PlannedAction, id: String, _ provider: any BotProvider) async throws {
         let intent: () async throws -> Void = {
-            try await custody.recordIntent(.reset, provider: action.provider, bot: action.bot, id: id, permissions: nil)
+            try await custody.recordIntent(.reset, entry: action.entry, id: id, permissions: nil)
         }
         for attempt in 1...Self.recoveryAttempts {
             do {
@@ -309,15 +428,18 @@ public struct ApplyExecutor: Sendable {
                 throw ActionFailure(message: error.message)
             }
         }
-        try await custody.recordRevoked(provider: action.provider, bot: action.bot, id: id)
+        try await custody.recordRevoked(entry: action.entry, id: id)
     }
 
     /// Seals a secret; failing that, the secret is lost (the intent on record makes the next plan reset it).
-    private func seal(_ action: PlannedAction, id: String, permissions: Permissions, secret: Secret) async throws {
+    private func seal(
+        _ action: PlannedAction, id: String, permissions: Permissions, secret: Secret, retiring: [String] = []
+    ) async throws {
         do {
             try await custody.recordIssued(
-                provider: action.provider, bot: action.bot, id: id, permissions: permissions, secret: secret, at: now()
-            )
+                IssuedCredential(
+                    entry: action.entry, id: id, permissions: permissions, secret: secret, at: now(),
+                    retiring: retiring))
         } catch {
             throw ActionFailure(
                 message:

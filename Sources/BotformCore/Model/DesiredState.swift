@@ -118,10 +118,13 @@ public struct DesiredState: Sendable, Hashable {
     public var bots: [DesiredBot]
     public var policy: Policy
     public var output: OutputSettings
+    /// Drift findings the team accepted (`ignore:`), each with its reason; `botform drift` lists them apart.
+    public var ignore: [DriftIgnore]
 
     public init(
         baseDirectory: String, providers: [ProviderConfig] = [], roles: [RoleDefinition] = [],
-        bots: [DesiredBot] = [], policy: Policy = Policy(), output: OutputSettings = OutputSettings()
+        bots: [DesiredBot] = [], policy: Policy = Policy(), output: OutputSettings = OutputSettings(),
+        ignore: [DriftIgnore] = []
     ) {
         self.baseDirectory = baseDirectory
         self.providers = providers.sorted { $0.name < $1.name }
@@ -129,6 +132,7 @@ public struct DesiredState: Sendable, Hashable {
         self.bots = bots.sorted { ($0.provider, $0.name) < ($1.provider, $1.name) }
         self.policy = policy
         self.output = output
+        self.ignore = ignore
     }
 
     public func provider(named name: String) -> ProviderConfig? {

@@ -68,6 +68,14 @@ public struct ProviderOrigin: Sendable, Hashable, Codable, CustomStringConvertib
     public var description: String {
         "\(type.rawValue) at \(endpoint)" + (tenant.map { ", tenant \"\($0)\"" } ?? "")
     }
+
+    /// The same service and account. A tenant not known on one side (a Sym org the service did not
+    /// name, a file written before it was recorded) does not make two origins differ.
+    public func sameService(as other: ProviderOrigin) -> Bool {
+        guard type == other.type, endpoint == other.endpoint else { return false }
+        guard let tenant, let otherTenant = other.tenant else { return true }
+        return tenant == otherTenant
+    }
 }
 
 /// Who Botform acts as on Fyso: an admin (may reset secrets) or a tenant user (may not).
@@ -164,6 +172,14 @@ public struct ProviderConfig: Sendable, Hashable, Codable {
     }
 
     public var kind: ProviderKind { settings.kind }
+
+    /// Where this provider's entries are issued, with the account the service says the caller acts in
+    /// when the configuration does not name it (Sym's org, FOKS's user).
+    public func origin(observed: ProviderObservation?) -> ProviderOrigin {
+        var origin = self.origin
+        if origin.tenant == nil, let tenant = observed?.tenant { origin.tenant = tenant }
+        return origin
+    }
 
     /// Where this provider's entries are issued (see `ProviderOrigin`).
     public var origin: ProviderOrigin {

@@ -125,6 +125,7 @@ public struct PlanDocument: Sendable, Hashable, Codable {
         public var register = 0
         public var replace = 0
         public var reset = 0
+        public var renew = 0
         public var revoke = 0
         public var adopt = 0
         public var forget = 0
@@ -139,6 +140,7 @@ public struct PlanDocument: Sendable, Hashable, Codable {
                 case .register: register += 1
                 case .replace: replace += 1
                 case .reset: reset += 1
+                case .renew: renew += 1
                 case .revoke: revoke += 1
                 case .adopt: adopt += 1
                 case .forget: forget += 1
@@ -149,16 +151,48 @@ public struct PlanDocument: Sendable, Hashable, Codable {
         }
 
         /// Anything to apply (adopt and forget included: they change the sealed file).
-        public var hasChanges: Bool { register + replace + reset + revoke + adopt + forget > 0 }
+        public var hasChanges: Bool { register + replace + reset + renew + revoke + adopt + forget > 0 }
 
         /// `Plan: 1 to register, 1 to replace, 1 to reset, 0 to revoke.` (adopt and forget when present)
         public var sentence: String {
             var parts = [
                 "\(register) to register", "\(replace) to replace", "\(reset) to reset", "\(revoke) to revoke",
             ]
+            if renew > 0 { parts.insert("\(renew) to renew", at: 3) }
             if adopt > 0 { parts.append("\(adopt) to adopt") }
             if forget > 0 { parts.append("\(forget) to forget") }
             return "Plan: " + parts.joined(separator: ", ") + "."
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case register, replace, reset, renew, revoke, adopt, forget, blocked, drift
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            register = try container.decode(Int.self, forKey: .register)
+            replace = try container.decode(Int.self, forKey: .replace)
+            reset = try container.decode(Int.self, forKey: .reset)
+            renew = try container.decodeIfPresent(Int.self, forKey: .renew) ?? 0
+            revoke = try container.decode(Int.self, forKey: .revoke)
+            adopt = try container.decode(Int.self, forKey: .adopt)
+            forget = try container.decode(Int.self, forKey: .forget)
+            blocked = try container.decode(Int.self, forKey: .blocked)
+            drift = try container.decode(Int.self, forKey: .drift)
+        }
+
+        /// `renew` is written only when there is one, so plans of services without tokens read as before.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(register, forKey: .register)
+            try container.encode(replace, forKey: .replace)
+            try container.encode(reset, forKey: .reset)
+            if renew > 0 { try container.encode(renew, forKey: .renew) }
+            try container.encode(revoke, forKey: .revoke)
+            try container.encode(adopt, forKey: .adopt)
+            try container.encode(forget, forKey: .forget)
+            try container.encode(blocked, forKey: .blocked)
+            try container.encode(drift, forKey: .drift)
         }
     }
 

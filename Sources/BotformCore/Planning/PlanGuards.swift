@@ -78,7 +78,7 @@ extension PlannedAction {
         case .revoke, .replace, .forget: true
         case .register:
             reasons.contains { $0.code == .missingOutsideBotform }
-        case .reset, .adopt: false
+        case .reset, .renew, .adopt: false
         }
     }
 }

@@ -6,6 +6,9 @@ public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
     case replace
     /// `~`: issue a new secret for the bot (rotation).
     case reset
+    /// `+/-`: issue a new credential, seal it, then revoke the old one: never a moment without a working
+    /// credential (a Sym token due for renewal; a FOKS token rotated or moved to another role).
+    case renew
     /// `-`: revoke the bot.
     case revoke
     /// Start managing a bot that is already on the service (no call; its secret is not held).
@@ -19,6 +22,7 @@ public enum ActionKind: String, Sendable, Hashable, Codable, CaseIterable {
         case .register: "+"
         case .replace: "-/+"
         case .reset: "~"
+        case .renew: "+/-"
         case .revoke: "-"
         case .adopt: "="
         case .forget: "x"
@@ -48,6 +52,19 @@ public struct ActionReason: Sendable, Hashable, Codable {
         case callerCannotReset = "caller_cannot_reset"
         case existsUnmanaged = "exists_unmanaged"
         case noLongerOnService = "no_longer_on_service"
+        /// A token's expiry falls within its `renew_before`, by the service's clock.
+        case renewalDue = "renewal_due"
+        /// A token Botform holds has expired, by the service's clock.
+        case expired
+        /// A FOKS token's declared role differs from the role its key is provisioned at.
+        case roleChanged = "role_changed"
+        /// The service made a credential for a call whose outcome was never recorded: Botform's own,
+        /// never sealed, never delivered.
+        case issuedUnsealed = "issued_unsealed"
+        /// A credential replaced by a renewal that was sealed, whose revoke did not complete.
+        case superseded
+        /// A token the configuration declares that Botform does not hold yet.
+        case tokenDeclared = "token_declared"
     }
 
     public var code: Code
@@ -110,11 +127,22 @@ public struct PlannedAction: Sendable, Hashable, Codable {
     public var previousPermissions: Permissions?
     public var reasons: [ActionReason]
     public var blocked: ActionBlock?
+    /// A token of the bot (Sym): the action issues, renews or revokes the token of this label.
+    public var label: String?
+    /// Token: how long the issued token lives, in seconds.
+    public var lifetimeSeconds: Int64?
+    /// Token: the tokens this action revokes (after the new one is sealed, when it issues one).
+    public var revokeTokenIDs: [String]?
+    /// FOKS: the role the token is issued at (register, renew) and the role it has now (renew).
+    public var role: FoksRole?
+    public var previousRole: FoksRole?
 
     public init(
         address: String, provider: String, bot: String, action: ActionKind, botID: String? = nil,
         permissions: Permissions? = nil,
-        previousPermissions: Permissions? = nil, reasons: [ActionReason], blocked: ActionBlock? = nil
+        previousPermissions: Permissions? = nil, reasons: [ActionReason], blocked: ActionBlock? = nil,
+        label: String? = nil, lifetimeSeconds: Int64? = nil, revokeTokenIDs: [String]? = nil, role: FoksRole? = nil,
+        previousRole: FoksRole? = nil
     ) {
         self.address = address
         self.provider = provider
@@ -125,15 +153,26 @@ public struct PlannedAction: Sendable, Hashable, Codable {
         self.previousPermissions = previousPermissions
         self.reasons = reasons
         self.blocked = blocked
+        self.label = label
+        self.lifetimeSeconds = lifetimeSeconds
+        self.revokeTokenIDs = revokeTokenIDs
+        self.role = role
+        self.previousRole = previousRole
     }
+
+    /// The sealed-file entry the action is about.
+    public var entry: EntryKey { EntryKey(provider: provider, bot: bot, label: label) }
 
     /// The reasons as one sentence: `permissions changed: products +update`.
     public var reasonText: String { reasons.map(\.message).joined(separator: "; ") }
 
     enum CodingKeys: String, CodingKey {
-        case address, provider, bot, action, reasons, blocked, permissions
+        case address, provider, bot, action, reasons, blocked, permissions, label, role
         case botID = "bot_id"
         case previousPermissions = "previous_permissions"
+        case lifetimeSeconds = "lifetime_seconds"
+        case revokeTokenIDs = "revoke_token_ids"
+        case previousRole = "previous_role"
     }
 }
 
@@ -154,6 +193,8 @@ public struct DriftItem: Sendable, Hashable, Codable {
         case notVisible = "not_visible"
         /// Sealed entries of a provider that is no longer configured (one item per provider).
         case providerRemoved = "provider_removed"
+        /// A token Botform holds expired (by the service's clock) before it was renewed.
+        case expired
     }
 
     public var address: String

@@ -78,7 +78,7 @@ public enum Planner {
             guards: planner.guards, inputs: planner.inputs)
     }
 
-    private struct Run {
+    struct Run {
         let request: PlanRequest
         var actions: [PlannedAction] = []
         var drift: [DriftItem] = []
@@ -103,6 +103,9 @@ public enum Planner {
         /// Every address Botform knows of: declared, managed, or on a service.
         private var knownAddresses: [String] {
             var addresses = Set(request.desired.bots.map(\.address)).union(request.ownership.entries.keys)
+            for bot in request.desired.bots {
+                for token in bot.tokens { addresses.insert("\(bot.address)/\(token.label)") }
+            }
             for (provider, observation) in request.observations {
                 for bot in observation.bots where bot.isActive { addresses.insert("\(provider)/\(bot.name)") }
             }
@@ -133,7 +136,9 @@ public enum Planner {
         func checkOrigins() throws(PlanError) {
             // A provider renamed in the configuration: its entries are recorded under the old name, and the
             // new name would take every bot it holds for unmanaged (and revoke them under unmanaged: revoke).
-            let configured = Dictionary(request.desired.providers.map { ($0.name, $0.origin) }) { first, _ in first }
+            let configured = Dictionary(
+                request.desired.providers.map { ($0.name, $0.origin(observed: request.observations[$0.name])) }
+            ) { first, _ in first }
             for (name, recorded) in request.ownership.origins.sorted(by: { $0.key < $1.key })
             where configured[name] == nil && !request.ownership.bots(of: name).isEmpty {
                 guard let renamed = configured.first(where: { $0.value == recorded })?.key else { continue }
@@ -142,13 +147,14 @@ public enum Planner {
                     isUsage: false)
             }
             for provider in request.desired.providers where !request.allowMove.contains(provider.name) {
-                guard let recorded = request.ownership.origins[provider.name], recorded != provider.origin else {
+                let origin = provider.origin(observed: request.observations[provider.name])
+                guard let recorded = request.ownership.origins[provider.name], !recorded.sameService(as: origin) else {
                     continue
                 }
                 let held = request.ownership.bots(of: provider.name).count
                 guard held > 0 else { continue }
                 throw PlanError(
-                    "provider \"\(provider.name)\" is configured as \(provider.origin), but its \(held) sealed entries were issued at \(recorded); planning against it would take them all for gone. Point the provider back, or, to move deliberately, pass --allow-move \(provider.name)",
+                    "provider \"\(provider.name)\" is configured as \(origin), but its \(held) sealed entries were issued at \(recorded); planning against it would take them all for gone. Point the provider back, or, to move deliberately, pass --allow-move \(provider.name)",
                     isUsage: false)
             }
         }
@@ -172,7 +178,13 @@ public enum Planner {
             }
         }
 
-        private func inScope(_ address: String) -> Bool { targeted?.contains(address) ?? true }
+        func inScope(_ address: String) -> Bool { targeted?.contains(address) ?? true }
+
+        /// A token is in scope when it, or its bot, is targeted.
+        func inScope(token label: String, of bot: String, provider: String) -> Bool {
+            guard let targeted else { return true }
+            return targeted.contains("\(provider)/\(bot)/\(label)") || targeted.contains("\(provider)/\(bot)")
+        }
 
         // MARK: Per provider
 
@@ -180,20 +192,46 @@ public enum Planner {
             guard let observation = request.observations[provider] else { return }
             let capabilities = observation.capabilities
             let byID = Dictionary(observation.bots.map { ($0.id, $0) }) { first, _ in first }
-            let activeByName = Dictionary(observation.bots.filter(\.isActive).map { ($0.name, $0) }) { first, _ in first
-            }
+            // A service that names bots itself (FOKS) is matched through the sealed file's ids only.
+            let activeByName =
+                capabilities.matchesByName
+                ? Dictionary(observation.bots.filter(\.isActive).map { ($0.name, $0) }) { first, _ in first } : [:]
             let declared = request.desired.bots(of: provider)
             let declaredNames = Set(declared.map(\.name))
             let owned = request.ownership.bots(of: provider)
+            let now = observation.serviceNow ?? request.now
             // Ids Botform accounts for: managed bots (under any provider name: an id the sealed file holds is
             // never taken for unmanaged), and bots matched to an unfinished registration by name.
             var accounted: Set<String> = Set(request.ownership.entries.values.compactMap(\.id))
+            let tokenEntries = Dictionary(grouping: request.ownership.entries(of: provider).filter { $0.label != nil })
+            {
+                $0.name
+            }
 
-            for bot in declared where inScope(bot.address) {
+            for bot in declared {
                 let owner = request.ownership[bot.address]
-                let matched = planDeclared(
-                    bot, owner: owner, byID: byID, activeByName: activeByName, capabilities: capabilities)
+                var matched: String?
+                var registering = false
+                if inScope(bot.address) {
+                    let before = actions.count
+                    matched = planDeclared(
+                        bot, owner: owner, byID: byID, activeByName: activeByName, capabilities: capabilities,
+                        now: now)
+                    registering = actions[before...].contains { $0.address == bot.address && $0.action == .register }
+                } else {
+                    matched = owner?.id ?? activeByName[bot.name]?.id
+                }
                 if let matched { accounted.insert(matched) }
+                if capabilities.issuesTokens {
+                    let live = registering ? nil : matched.flatMap { byID[$0] }.flatMap { $0.isActive ? $0 : nil }
+                    guard registering || live != nil else { continue }
+                    planTokens(
+                        bot, observed: live, entries: tokenEntries[bot.name] ?? [], now: now,
+                        visible: observation.capabilities.seesAllBots)
+                }
+            }
+            if !capabilities.matchesByName {
+                planUnsealed(provider: provider, observation: observation, accounted: &accounted)
             }
             for owner in owned.sorted(by: { $0.name < $1.name })
             where !declaredNames.contains(owner.name) && inScope(owner.address) {
@@ -205,7 +243,10 @@ public enum Planner {
             for bot in observation.bots.sorted(by: { $0.name < $1.name })
             where bot.isActive && !accounted.contains(bot.id) {
                 let address = "\(provider)/\(bot.name)"
-                guard !declaredNames.contains(bot.name), inScope(address) else { continue }
+                // A service that names bots itself: a key named like a declared bot is not that bot.
+                guard !(capabilities.matchesByName && declaredNames.contains(bot.name)), inScope(address) else {
+                    continue
+                }
                 recordInput(address, observed: bot, owner: nil)
                 switch request.desired.policy.unmanaged {
                 case .report:
@@ -225,22 +266,26 @@ public enum Planner {
             }
         }
 
-        private mutating func recordInput(_ address: String, observed: ObservedBot?, owner: OwnedBot?) {
+        mutating func recordInput(_ address: String, observed: ObservedBot?, owner: OwnedBot?) {
             inputs[address] = SHA256Digest.hex("\(observed?.fingerprint ?? "-")#\(owner?.fingerprint ?? "-")")
         }
 
         /// Plans a declared bot; returns the id of the service's bot it stands for, if any.
         private mutating func planDeclared(
             _ bot: DesiredBot, owner: OwnedBot?, byID: [String: ObservedBot], activeByName: [String: ObservedBot],
-            capabilities: ProviderCapabilities
+            capabilities: ProviderCapabilities, now: Date
         ) -> String? {
             let address = bot.address
             func action(_ kind: ActionKind, _ observed: ObservedBot?, _ reasons: [ActionReason]) -> PlannedAction {
                 PlannedAction(
                     address: address, provider: bot.provider, bot: bot.name, action: kind, botID: observed?.id,
                     permissions: bot.effectivePermissions,
-                    previousPermissions: kind == .replace ? observed?.permissions : nil, reasons: reasons)
+                    previousPermissions: kind == .replace ? observed?.permissions : nil, reasons: reasons,
+                    role: bot.foksRole, previousRole: kind == .renew ? observed?.role : nil)
             }
+            // A bot that holds no secret of its own (Sym): nothing to rotate or lose; its tokens are planned
+            // on their own.
+            let holdsSecret = capabilities.registerIssuesSecret
             let register = ActionReason(.notOnService, "declared in configuration, not on the service")
 
             guard let owner else {
@@ -262,7 +307,7 @@ public enum Planner {
                         action(
                             .replace, existing,
                             [found, permissionsChanged(from: current, to: bot.effectivePermissions, capabilities)]))
-                } else if rotate.contains(address) {
+                } else if rotate.contains(address), holdsSecret {
                     actions.append(
                         rotation(
                             bot, existing, [found, ActionReason(.rotationRequested, "rotation requested (--rotate)")],
@@ -283,6 +328,18 @@ public enum Planner {
 
             // Managed, but the run that registered it never learned its id: the bot of that name is Botform's.
             guard let id = owner.id else {
+                if let existing = activeByName[bot.name], !holdsSecret {
+                    recordInput(address, observed: existing, owner: owner)
+                    actions.append(
+                        action(
+                            .adopt, existing,
+                            [
+                                ActionReason(
+                                    .registrationUnfinished,
+                                    "a previous run created it and did not record it; recording it")
+                            ]))
+                    return existing.id
+                }
                 if let existing = activeByName[bot.name] {
                     recordInput(address, observed: existing, owner: owner)
                     actions.append(
@@ -344,6 +401,18 @@ public enum Planner {
             }
 
             recordInput(address, observed: observed, owner: owner)
+            if let desiredRole = bot.foksRole, let current = observed.role, current != desiredRole {
+                actions.append(
+                    rotation(
+                        bot, observed,
+                        [
+                            ActionReason(
+                                .roleChanged,
+                                "role changed: \(current) → \(desiredRole) (a key's role is fixed: a new token at the new role, then the old one revoked)"
+                            )
+                        ], capabilities))
+                return id
+            }
             if let current = observed.permissions {
                 if let registered = owner.permissionsSHA256, registered != current.sha256 {
                     drift.append(
@@ -360,6 +429,7 @@ public enum Planner {
                     return id
                 }
             }
+            if !holdsSecret { return id }
             if owner.secretLost {
                 actions.append(
                     rotation(
@@ -374,7 +444,7 @@ public enum Planner {
                         bot, observed, [ActionReason(.rotationRequested, "rotation requested (--rotate)")], capabilities
                     ))
             } else if let every = bot.rotateEvery, let issued = owner.issuedAt, owner.origin == .issued {
-                let age = Int64(request.now.timeIntervalSince(issued))
+                let age = Int64(now.timeIntervalSince(issued))
                 if age >= every.seconds {
                     let message = "secret \(BotformDuration.humanize(seconds: age)) old, rotate_every \(every)"
                     actions.append(
@@ -395,6 +465,8 @@ public enum Planner {
             let kind: ActionKind
             if capabilities.canResetSecret {
                 kind = .reset
+            } else if capabilities.replacesNewFirst {
+                kind = .renew
             } else {
                 kind = .replace
                 reasons.append(
@@ -405,7 +477,8 @@ public enum Planner {
             return PlannedAction(
                 address: bot.address, provider: bot.provider, bot: bot.name, action: kind, botID: observed.id,
                 permissions: bot.effectivePermissions,
-                previousPermissions: kind == .replace ? observed.permissions : nil, reasons: reasons)
+                previousPermissions: kind == .replace ? observed.permissions : nil, reasons: reasons,
+                role: bot.foksRole, previousRole: kind == .renew ? observed.role : nil)
         }
 
         private func permissionsChanged(

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A service Botform manages bots in. The planner knows providers only through their observations and
 /// capabilities; the executor carries out one step at a time through this protocol.
 public protocol BotProvider: Sendable {
@@ -12,30 +14,41 @@ public protocol BotProvider: Sendable {
 
 /// One call to a service.
 public enum ProviderStep: Sendable, Hashable, CustomStringConvertible {
-    case register(name: String, permissions: Permissions)
+    /// Creates the bot. `role` is FOKS's (the role its token is provisioned at); permissions are Fyso's.
+    case register(name: String, permissions: Permissions, role: FoksRole? = nil)
     case revoke(id: String, name: String)
     case resetSecret(id: String, name: String)
+    /// Issues a token to a bot (Sym): the label it carries and how long it lives.
+    case issueToken(bot: String, label: String, lifetimeSeconds: Int64)
+    /// Revokes one token of a bot (Sym).
+    case revokeToken(id: String, bot: String)
 
     /// Whether sending the step twice has the effect of sending it once.
     public var isIdempotent: Bool {
-        if case .revoke = self { return true }
-        return false
+        switch self {
+        case .revoke, .revokeToken: true
+        default: false
+        }
     }
 
     public var description: String {
         switch self {
-        case .register(let name, _): "register \(name)"
+        case .register(let name, _, _): "register \(name)"
         case .revoke(let id, let name): "revoke \(name) (\(id))"
         case .resetSecret(let id, let name): "reset-secret \(name) (\(id))"
+        case .issueToken(let bot, let label, _): "issue token \(bot)/\(label)"
+        case .revokeToken(let id, let bot): "revoke token \(id) of \(bot)"
         }
     }
 }
 
 /// What a step produced.
 public enum StepOutcome: Sendable {
-    case registered(id: String, secret: Secret)
+    /// The bot exists; `secret` is nil when the service issues none on creation (a Sym bot).
+    case registered(id: String, secret: Secret?)
     case revoked
     case reset(secret: Secret)
+    case tokenIssued(id: String, secret: Secret, expiresAt: Date?)
 }
 
 /// Why a step or an observation failed. Messages never contain secrets.

@@ -9,10 +9,14 @@ public struct ObservedBot: Sendable, Hashable {
     public var permissions: Permissions?
     public var createdAt: Date?
     public var lastSeenAt: Date?
+    /// FOKS: the role the token's key is provisioned at.
+    public var role: FoksRole?
+    /// Sym: the bot's live tokens (not revoked, not expired).
+    public var tokens: [ObservedToken]
 
     public init(
         id: String, name: String, isActive: Bool, permissions: Permissions?, createdAt: Date? = nil,
-        lastSeenAt: Date? = nil
+        lastSeenAt: Date? = nil, role: FoksRole? = nil, tokens: [ObservedToken] = []
     ) {
         self.id = id
         self.name = name
@@ -20,11 +24,34 @@ public struct ObservedBot: Sendable, Hashable {
         self.permissions = permissions
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
+        self.role = role
+        self.tokens = tokens
     }
 
-    /// What a plan depends on (id, state, permissions), for the digest that tells a saved plan is stale.
+    /// What a plan depends on (id, state, permissions, role, tokens), for the digest that tells a saved
+    /// plan is stale.
     public var fingerprint: String {
-        "\(id)|\(isActive)|\(permissions?.canonical ?? "-")"
+        var text = "\(id)|\(isActive)|\(permissions?.canonical ?? "-")"
+        if let role { text += "|\(role)" }
+        for token in tokens.sorted(by: { $0.id < $1.id }) { text += "|\(token.fingerprint)" }
+        return text
+    }
+}
+
+/// A credential a bot holds beside itself (a Sym token): issued and revoked on its own, with an expiry.
+public struct ObservedToken: Sendable, Hashable {
+    public var id: String
+    public var label: String?
+    public var expiresAt: Date?
+
+    public init(id: String, label: String?, expiresAt: Date?) {
+        self.id = id
+        self.label = label
+        self.expiresAt = expiresAt
+    }
+
+    public var fingerprint: String {
+        "\(id):\(label ?? "-"):\(expiresAt.map { Int64($0.timeIntervalSince1970) } ?? 0)"
     }
 }
 
@@ -42,16 +69,51 @@ public struct ProviderCapabilities: Sendable, Hashable, Codable {
     /// Whether a revoked bot's name can be registered again: nil when the service does not say (Fyso),
     /// false when the provider declares it cannot (then a replace is refused at plan time).
     public var revokedNamesReusable: Bool?
+    /// The service names bots as declared, so a bot of a declared name is that bot (Fyso, Sym). FOKS
+    /// picks a token's name itself: its bots are matched only through the ids in the sealed file.
+    public var matchesByName: Bool
+    /// Registering a bot issues its secret (Fyso's bot secret, FOKS's token). A Sym bot is a user that
+    /// holds no secret itself: its credentials are its tokens.
+    public var registerIssuesSecret: Bool
+    /// A replacement issues the new credential and seals it before the old one is revoked (FOKS: keys are
+    /// not named by the caller, so both may exist at once). Otherwise the old is revoked first (Fyso: a
+    /// name is held by one active bot).
+    public var replacesNewFirst: Bool
+    /// Bots hold labelled, expiring tokens issued and revoked on their own (Sym).
+    public var issuesTokens: Bool
 
     public init(
         canResetSecret: Bool, canUpdatePermissions: Bool, seesAllBots: Bool, caller: String,
-        revokedNamesReusable: Bool? = nil
+        revokedNamesReusable: Bool? = nil, matchesByName: Bool = true, registerIssuesSecret: Bool = true,
+        replacesNewFirst: Bool = false, issuesTokens: Bool = false
     ) {
         self.canResetSecret = canResetSecret
         self.canUpdatePermissions = canUpdatePermissions
         self.seesAllBots = seesAllBots
         self.caller = caller
         self.revokedNamesReusable = revokedNamesReusable
+        self.matchesByName = matchesByName
+        self.registerIssuesSecret = registerIssuesSecret
+        self.replacesNewFirst = replacesNewFirst
+        self.issuesTokens = issuesTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case canResetSecret, canUpdatePermissions, seesAllBots, caller, revokedNamesReusable
+        case matchesByName, registerIssuesSecret, replacesNewFirst, issuesTokens
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        canResetSecret = try container.decode(Bool.self, forKey: .canResetSecret)
+        canUpdatePermissions = try container.decode(Bool.self, forKey: .canUpdatePermissions)
+        seesAllBots = try container.decode(Bool.self, forKey: .seesAllBots)
+        caller = try container.decode(String.self, forKey: .caller)
+        revokedNamesReusable = try container.decodeIfPresent(Bool.self, forKey: .revokedNamesReusable)
+        matchesByName = try container.decodeIfPresent(Bool.self, forKey: .matchesByName) ?? true
+        registerIssuesSecret = try container.decodeIfPresent(Bool.self, forKey: .registerIssuesSecret) ?? true
+        replacesNewFirst = try container.decodeIfPresent(Bool.self, forKey: .replacesNewFirst) ?? false
+        issuesTokens = try container.decodeIfPresent(Bool.self, forKey: .issuesTokens) ?? false
     }
 }
 
@@ -62,11 +124,22 @@ public struct ProviderObservation: Sendable {
     public var capabilities: ProviderCapabilities
     /// How many list calls the read took (one per page).
     public var listCalls: Int
+    /// The service's clock at the read (its responses' `Date` header), when it says: expiry and renewal
+    /// are judged by it, not by the runner's clock.
+    public var serviceNow: Date?
+    /// The account the caller acts in, when the service tells it rather than the configuration (Sym's
+    /// org, FOKS's user): part of where entries were issued.
+    public var tenant: String?
 
-    public init(provider: String, bots: [ObservedBot], capabilities: ProviderCapabilities, listCalls: Int) {
+    public init(
+        provider: String, bots: [ObservedBot], capabilities: ProviderCapabilities, listCalls: Int,
+        serviceNow: Date? = nil, tenant: String? = nil
+    ) {
         self.provider = provider
         self.bots = bots
         self.capabilities = capabilities
         self.listCalls = listCalls
+        self.serviceNow = serviceNow
+        self.tenant = tenant
     }
 }

@@ -8,6 +8,9 @@ public struct OwnedBot: Sendable, Hashable {
         case issued
         /// Botform found it declared and already on the service: it holds no secret unless it resets one.
         case adopted
+        /// Botform created it, and it holds no secret of its own (a Sym bot: its credentials are its
+        /// tokens, each an entry of its own).
+        case created
     }
 
     public var provider: String
@@ -22,10 +25,21 @@ public struct OwnedBot: Sendable, Hashable {
     public var permissionsSHA256: String?
     /// Whether the sealed file holds the bot's current secret.
     public var secretHeld: Bool
+    /// A token of the bot (Sym), addressed `provider/bot/label`; nil for the bot itself.
+    public var label: String?
+    /// When the held credential expires (Sym tokens).
+    public var expiresAt: Date?
+    /// Credentials this entry's credential replaced, issued and sealed, whose revoke has not completed
+    /// yet (a renewal is: issue the new, seal it, revoke the old). The planner revokes them.
+    public var retiring: [String]
+    /// When a call that issues a credential was announced and its outcome never recorded: a credential
+    /// the service made for it after this moment and that no entry holds is Botform's own, never sealed.
+    public var pendingSince: Date?
 
     public init(
         provider: String, name: String, id: String?, origin: Origin, issuedAt: Date?, permissionsSHA256: String?,
-        secretHeld: Bool
+        secretHeld: Bool, label: String? = nil, expiresAt: Date? = nil, retiring: [String] = [],
+        pendingSince: Date? = nil
     ) {
         self.provider = provider
         self.name = name
@@ -34,9 +48,15 @@ public struct OwnedBot: Sendable, Hashable {
         self.issuedAt = issuedAt
         self.permissionsSHA256 = permissionsSHA256
         self.secretHeld = secretHeld
+        self.label = label
+        self.expiresAt = expiresAt
+        self.retiring = retiring
+        self.pendingSince = pendingSince
     }
 
-    public var address: String { "\(provider)/\(name)" }
+    public var address: String { EntryKey(provider: provider, bot: name, label: label).address }
+
+    public var key: EntryKey { EntryKey(provider: provider, bot: name, label: label) }
 
     /// Botform issued this bot a secret that it does not hold: the run that issued it died or lost the
     /// answer. The planner resets it.
@@ -44,8 +64,30 @@ public struct OwnedBot: Sendable, Hashable {
 
     /// What a plan depends on in this record, for a saved plan's staleness check.
     public var fingerprint: String {
-        "\(id ?? "-")|\(origin.rawValue)|\(issuedAt?.timeIntervalSince1970 ?? 0)|\(permissionsSHA256 ?? "-")|\(secretHeld)"
+        var text =
+            "\(id ?? "-")|\(origin.rawValue)|\(issuedAt?.timeIntervalSince1970 ?? 0)|\(permissionsSHA256 ?? "-")|\(secretHeld)"
+        if let expiresAt { text += "|\(expiresAt.timeIntervalSince1970)" }
+        if !retiring.isEmpty { text += "|\(retiring.joined(separator: ","))" }
+        if let pendingSince { text += "|p\(pendingSince.timeIntervalSince1970)" }
+        return text
     }
+}
+
+/// Where an entry of the sealed file sits: a bot (`provider/bot`), or one of its tokens
+/// (`provider/bot/label`).
+public struct EntryKey: Sendable, Hashable, CustomStringConvertible {
+    public var provider: String
+    public var bot: String
+    public var label: String?
+
+    public init(provider: String, bot: String, label: String? = nil) {
+        self.provider = provider
+        self.bot = bot
+        self.label = label
+    }
+
+    public var address: String { label.map { "\(provider)/\(bot)/\($0)" } ?? "\(provider)/\(bot)" }
+    public var description: String { address }
 }
 
 /// Every bot Botform manages, by address.
@@ -64,7 +106,22 @@ public struct Ownership: Sendable {
         set { entries[address] = newValue }
     }
 
+    /// The bots (not their tokens) Botform manages in `provider`.
     public func bots(of provider: String) -> [OwnedBot] {
+        entries.values.filter { $0.provider == provider && $0.label == nil }
+    }
+
+    /// Every entry of `provider`, bots and tokens.
+    public func entries(of provider: String) -> [OwnedBot] {
         entries.values.filter { $0.provider == provider }
+    }
+
+    /// The token entries of one bot, by label.
+    public func tokens(of provider: String, bot: String) -> [String: OwnedBot] {
+        var found: [String: OwnedBot] = [:]
+        for entry in entries.values where entry.provider == provider && entry.name == bot {
+            if let label = entry.label { found[label] = entry }
+        }
+        return found
     }
 }

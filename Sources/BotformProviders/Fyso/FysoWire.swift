@@ -45,9 +45,10 @@ enum FysoWire {
     /// the records API's paged shape `{"data": {"items", "total", "page", "limit", "totalPages"}}`.
     struct BotList: Decodable {
         var entries: [Entry]
-        /// For the paged shape: this page and how many there are.
+        /// For the paged shape: this page, how many pages and how many items there are.
         var page: Int?
         var totalPages: Int?
+        var total: Int?
 
         enum CodingKeys: String, CodingKey { case data }
 
@@ -61,31 +62,45 @@ enum FysoWire {
             entries = paged.items
             page = paged.page
             totalPages = paged.totalPages
+            total = paged.total
         }
 
         private struct Page: Decodable {
             var items: [Entry]
             var page: Int?
             var totalPages: Int?
+            var total: Int?
         }
     }
 
     /// One list item, decoded on its own so that one bad item is reported with its position (and
-    /// another tenant's item in an admin's list can be skipped before it is judged).
+    /// another tenant's item in an admin's list can be skipped before it is judged). A good item is
+    /// decoded once (the list can hold 10,000); only a bad one is read again, tolerantly, for its name.
     struct Entry: Decodable {
         /// The tenant the item belongs to, when it says and says it as a string.
         var tenantSlug: String?
         /// The item's name if it has one, to name it in an error.
         var name: String?
+        /// The item's id if it has one, to count another tenant's item against the list's total.
+        var id: String?
         var bot: Result<Bot, any Error>
 
-        enum CodingKeys: String, CodingKey { case tenantSlug, name }
+        enum CodingKeys: String, CodingKey { case tenantSlug, name, id }
 
         init(from decoder: any Decoder) {
-            let container = try? decoder.container(keyedBy: CodingKeys.self)
-            tenantSlug = try? container?.decodeIfPresent(String.self, forKey: .tenantSlug)
-            name = try? container?.decodeIfPresent(String.self, forKey: .name)
-            bot = Result { try Bot(from: decoder) }
+            do {
+                let bot = try Bot(from: decoder)
+                tenantSlug = bot.tenantSlug
+                name = bot.name
+                id = bot.id
+                self.bot = .success(bot)
+            } catch {
+                let container = try? decoder.container(keyedBy: CodingKeys.self)
+                tenantSlug = try? container?.decodeIfPresent(String.self, forKey: .tenantSlug)
+                name = try? container?.decodeIfPresent(String.self, forKey: .name)
+                id = try? container?.decodeIfPresent(String.self, forKey: .id)
+                bot = .failure(error)
+            }
         }
     }
 
@@ -120,29 +135,65 @@ enum FysoWire {
         var observed: ObservedBot {
             ObservedBot(
                 id: id, name: name, isActive: isActive ?? true,
-                permissions: Permissions((permissions?.entities ?? [:]).mapValues { ActionSet($0.map(\.action)) }),
+                permissions: Permissions((permissions?.entities ?? [:]).mapValues { ActionSet($0) }),
                 createdAt: FysoWire.date(createdAt), lastSeenAt: FysoWire.date(lastSeenAt))
         }
     }
 
-    /// `{"entities": {"products": ["read"]}}`.
+    /// `{"entities": {"products": ["read"]}}`. Each action is one of create, read, update, delete;
+    /// anything else is an error, not a grant silently dropped. The actions are decoded as strings and
+    /// then checked (a decoder per action string cost a tenth of a 10,000-bot plan).
     struct PermissionSet: Decodable {
-        var entities: [String: [WireAction]]?
-    }
+        var entities: [String: [Action]]?
 
-    /// One of create, read, update, delete; anything else is an error, not a grant silently dropped.
-    struct WireAction: Decodable {
-        var action: Action
+        enum CodingKeys: String, CodingKey { case entities }
 
         init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            let raw = try container.decode(String.self)
-            guard let action = Action(rawValue: raw) else {
-                throw DecodingError.dataCorruptedError(
-                    in: container,
-                    debugDescription: "unknown action \"\(raw.prefix(40))\" (expected create, read, update or delete)")
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            guard let raw = try container.decodeIfPresent([String: [String]].self, forKey: .entities) else {
+                entities = nil
+                return
             }
-            self.action = action
+            var entities: [String: [Action]] = [:]
+            entities.reserveCapacity(raw.count)
+            for (entity, names) in raw {
+                entities[entity] = try names.enumerated().map { index, name in
+                    guard let action = Action(rawValue: name) else {
+                        throw DecodingError.dataCorrupted(
+                            .init(
+                                codingPath: decoder.codingPath + [
+                                    CodingKeys.entities, AnyKey(entity), AnyKey(index: index),
+                                ],
+                                debugDescription:
+                                    "unknown action \"\(name.prefix(40))\" (expected create, read, update or delete)"))
+                    }
+                    return action
+                }
+            }
+            self.entities = entities
+        }
+    }
+
+    /// A coding key built at run time, to locate an error below a dictionary.
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int?
+
+        init(_ string: String) {
+            stringValue = string
+        }
+
+        init(index: Int) {
+            stringValue = String(index)
+            intValue = index
+        }
+
+        init?(stringValue: String) {
+            self.stringValue = stringValue
+        }
+
+        init?(intValue: Int) {
+            self.init(index: intValue)
         }
     }
 
@@ -150,12 +201,48 @@ enum FysoWire {
     /// times are shown, never planned on).
     static func date(_ text: String?) -> Date? {
         guard let text else { return nil }
+        if let date = utcDate(text) { return date }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
+    /// `2026-11-29T23:15:38Z`, with or without fractional seconds: the form Fyso sends, read without a
+    /// formatter (20,000 of them in a 10,000-bot list); nil for any other form.
+    static func utcDate(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.count <= 40, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54,
+            bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[bytes.count - 1] == 0x5A
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let digit = Int(bytes[index]) - 48
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var fraction = 0.0
+        if bytes.count > 20 {
+            guard bytes[19] == 0x2E, bytes.count > 21, let digits = number(20..<(bytes.count - 1)) else { return nil }
+            fraction = Double(digits) / pow(10, Double(bytes.count - 21))
+        }
+        // Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil).
+        let shifted = month <= 2 ? year - 1 : year
+        let era = shifted / 400
+        let yearOfEra = shifted - era * 400
+        let dayOfYear = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3_600 + minute * 60 + second) + fraction)
+    }
+
     /// Where and why decoding failed, as `data[3].permissions.entities.products[0]: unknown action "x"`.
-    /// Never a value from the answer other than what `WireAction` quotes: an item may carry a secret.
+    /// Never a value from the answer other than the unknown action `PermissionSet` quotes: an item may carry a secret.
     static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return "not valid JSON" }
         switch error {

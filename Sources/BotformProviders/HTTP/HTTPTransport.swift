@@ -46,6 +46,8 @@ public struct RetryPolicy: Sendable {
     public var quotaCodes: Set<String> = ["BOT_LIMIT_REACHED", "LIMIT_REACHED", "QUOTA_EXCEEDED"]
     /// How the transport waits before trying again; tests pass one that records instead of sleeping.
     public var sleep: @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
+    /// The clock a provider-wide pause is measured on; tests pass one that moves only with their sleeps.
+    public var now: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
 
     public init() {}
 
@@ -85,41 +87,59 @@ public struct RetryPolicy: Sendable {
     }
 }
 
-/// The HTTP transport every provider shares: AsyncHTTPClient with timeouts, retries with jittered
-/// exponential backoff for idempotent calls and for calls never sent, backoff on rate limits (at least
-/// what `Retry-After` asks, within a deadline), quota 429s handed straight back, and never a blind resend
-/// of a call that may have happened. Log lines name method, path, status and attempt, never a header or body.
+/// The HTTP transport of one provider: AsyncHTTPClient with timeouts, retries with jittered exponential
+/// backoff for idempotent calls and for calls never sent, backoff on rate limits (at least what
+/// `Retry-After` asks, within a deadline, for every call to the service at once), quota 429s handed
+/// straight back, and never a blind resend of a call that may have happened. Every call passes through
+/// the transport's `RequestGate`: at most `concurrency` in flight, fewer while the service throttles.
+/// Log lines name method, path, status and attempt, never a header or body.
 public struct HTTPTransport: Sendable {
     public let client: HTTPClient
     public let baseURL: String
     public let timeout: Duration
     public let retry: RetryPolicy
     public let logger: Logger
+    /// The most calls in flight to this service (`--parallelism`); the gate adapts below it.
+    public let concurrency: Int
+    /// Shared by every copy of this transport: the service's pause and the adaptive limit.
+    public let gate: RequestGate
     public static let userAgent = "botform/\(BotformVersion.current)"
 
-    /// The client a run shares across providers: connections time out after 10 s. A connection that
-    /// cannot be made fails its requests at once (instead of AsyncHTTPClient retrying until each
-    /// request's deadline): `send` retries them itself, with backoff, as calls that were never sent.
-    public static func makeClient() -> HTTPClient {
+    /// The client a run shares across providers: connections time out after 10 s, and up to `parallelism`
+    /// connections per host are kept (AsyncHTTPClient's default of 8 would cap any parallelism above it).
+    /// A connection that cannot be made fails its requests at once (instead of AsyncHTTPClient retrying
+    /// until each request's deadline): `send` retries them itself, with backoff, as calls never sent.
+    public static func makeClient(parallelism: Int = 8) -> HTTPClient {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, parallelism)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// A transport to `baseURL`. `concurrency` bounds the calls in flight (the run's parallelism), and
+    /// `onThrottle` hears when the service starts and stops throttling (once per episode, not per call).
     public init(
-        client: HTTPClient, baseURL: String, timeout: Duration, retry: RetryPolicy = RetryPolicy(), logger: Logger
+        client: HTTPClient, baseURL: String, timeout: Duration, retry: RetryPolicy = RetryPolicy(), logger: Logger,
+        concurrency: Int = 8, onThrottle: (@Sendable (ThrottleEvent) -> Void)? = nil
     ) {
         self.client = client
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.timeout = timeout
         self.retry = retry
         self.logger = logger
+        self.concurrency = max(1, concurrency)
+        let policy = retry
+        gate = RequestGate(
+            maximum: self.concurrency, maximumPause: retry.rateLimitDeadline,
+            backoff: { policy.rateLimitWait(retryAfter: $0, count: $1) }, now: retry.now, sleep: retry.sleep,
+            onEvent: onThrottle)
     }
 
     /// Sends the request, retrying where that is safe. A non-idempotent call that got no usable answer
     /// throws `outcomeUnknown`: the caller re-observes and decides. Every other failure thrown here
     /// (`unavailable`) means the service did not carry the call out: it was never sent, or was answered
     /// with a 429 or (idempotent calls only) a 5xx. A quota 429 is returned for the provider to report.
+    /// A pause the service asks for (429, or `Retry-After` on a 5xx) is served in the gate, by every call.
     public func send(_ request: APIRequest) async throws(ProviderError) -> APIResponse {
         let started = ContinuousClock.now
         var attempt = 0
@@ -127,6 +147,12 @@ public struct HTTPTransport: Sendable {
         var waited: Duration = .zero
         while true {
             attempt += 1
+            let ticket = await gate.enter()
+            if attempt > 1 || rateLimited > 0, Task.isCancelled {
+                await gate.leave(ticket, .neutral)
+                throw ProviderError(
+                    .unavailable, "\(request.method) \(request.path): cancelled before it was sent again")
+            }
             let outcome: Result<APIResponse, any Error>
             do {
                 outcome = .success(try await once(request))
@@ -135,11 +161,14 @@ public struct HTTPTransport: Sendable {
             }
             switch outcome {
             case .success(let response):
+                let retryAfter = response.headers.first(name: "Retry-After")
                 if response.status == 429 {
-                    if retry.isQuota(FysoErrorBody(response.body).code) { return response }
+                    if retry.isQuota(FysoErrorBody(response.body).code) {
+                        await gate.leave(ticket, .neutral)
+                        return response
+                    }
                     rateLimited += 1
-                    let wait = retry.rateLimitWait(
-                        retryAfter: response.headers.first(name: "Retry-After"), count: rateLimited)
+                    let wait = await gate.leave(ticket, .throttled(status: 429, retryAfter: retryAfter))
                     // Injected sleeps take no time: count what was waited as well as what the clock says.
                     let spent = max(ContinuousClock.now - started, waited)
                     guard spent + wait <= retry.rateLimitDeadline else {
@@ -154,12 +183,17 @@ public struct HTTPTransport: Sendable {
                             "method": "\(request.method)", "path": "\(request.path)", "wait": "\(wait)",
                             "count": "\(rateLimited)",
                         ])
-                    try await pause(wait, request)
                     waited += wait
                     attempt -= 1
                     continue
                 }
                 if (500...599).contains(response.status) {
+                    // A 5xx that says when to come back slows every call to the service, as a 429 does.
+                    let asked = retryAfter != nil
+                    let wait =
+                        asked
+                        ? await gate.leave(ticket, .throttled(status: response.status, retryAfter: retryAfter))
+                        : await gate.leave(ticket, .neutral)
                     guard request.idempotent else {
                         throw ProviderError(
                             .outcomeUnknown,
@@ -174,11 +208,16 @@ public struct HTTPTransport: Sendable {
                     logger.info(
                         "server error; retrying",
                         metadata: ["path": "\(request.path)", "status": "\(response.status)", "attempt": "\(attempt)"])
-                    try await pause(retry.delay(attempt: attempt), request)
+                    // With Retry-After the gate serves the wait (at least the backoff) on the next enter.
+                    if !asked || wait > retry.rateLimitDeadline {
+                        try await pause(retry.delay(attempt: attempt), request)
+                    }
                     continue
                 }
+                await gate.leave(ticket, .success)
                 return response
             case .failure(let error):
+                await gate.leave(ticket, .neutral)
                 let sent = Self.mayHaveBeenSent(error)
                 if sent && !request.idempotent {
                     throw ProviderError(

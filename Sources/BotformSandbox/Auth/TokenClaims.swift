@@ -59,6 +59,16 @@ struct TokenService: Sendable {
         return try await keys.sign(claims)
     }
 
+    /// Signs any payload with the sandbox's key (Sym bot tokens use their own claims).
+    func sign(_ payload: some JWTPayload) async throws -> String {
+        try await keys.sign(payload)
+    }
+
+    /// A payload this sandbox signed, signature checked; the caller judges expiry and revocation.
+    func decode<Payload: JWTPayload>(_ token: String, as type: Payload.Type) async -> Payload? {
+        try? await keys.verify(token, as: Payload.self)
+    }
+
     enum Failure: Error {
         case invalid
         case expired

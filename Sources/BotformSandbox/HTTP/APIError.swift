@@ -5,13 +5,18 @@ import Logging
 import NIOCore
 
 /// An error answered as Fyso answers errors: `{"success": false, "error": {"code", "message"}}`, or, for
-/// the rate limiter, `{"success": false, "error": "RATE_LIMITED", "message": …}`.
+/// the rate limiter, `{"success": false, "error": "RATE_LIMITED", "message": …}`. Under the Sym API
+/// (`/api/v1/`) the same error is answered as Sym answers: `{"error": true, "message", "code"?}`.
 struct APIError: Error, HTTPResponseError {
     var status: HTTPResponse.Status
     var code: String
     var message: String
     var headers: HTTPFields = [:]
     var stringForm = false
+    /// Answer in Sym's form; set for every error under `SymAPI.pathPrefix`.
+    var symForm = false
+    /// Sym's `code` (such as `Authentication:INVALID_JWT`); Sym errors without one carry no `code`.
+    var symCode: String?
 
     init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
@@ -28,10 +33,15 @@ struct APIError: Error, HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        let body: [String: Any] =
+        var body: [String: Any] =
             stringForm
             ? ["success": false, "error": code, "message": message]
             : ["success": false, "error": ["code": code, "message": message]]
+        if symForm {
+            // The symflow CLI shows `message` and crashes on an error without one: never empty.
+            body = ["error": true, "message": message.isEmpty ? status.reasonPhrase : message]
+            if let symCode { body["code"] = symCode }
+        }
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
@@ -45,9 +55,19 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
     {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as any HTTPResponseError {
+        } catch {
+            guard var apiError = Self.apiError(error, request: request, context: context) else { throw error }
+            if request.uri.path.hasPrefix(SymAPI.pathPrefix) { apiError.symForm = true }
+            throw apiError
+        }
+    }
+
+    /// The envelope for an error; nil for a cancellation (a dropped response), which stays one.
+    private static func apiError(_ error: any Error, request: Request, context: Context) -> APIError? {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as any HTTPResponseError:
             let code: String
             switch error.status {
             case .notFound: code = "NOT_FOUND"
@@ -63,12 +83,12 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
                 case .notFound: "no route for \(request.method) \(request.uri.path)"
                 default: (error as? HTTPError)?.body ?? error.status.reasonPhrase
                 }
-            throw APIError(error.status, code, message)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
+            return APIError(error.status, code, message)
+        case is CancellationError:
+            return nil
+        default:
             context.logger.error("internal error: \(String(describing: type(of: error)))")
-            throw APIError(.internalServerError, "INTERNAL_ERROR", "internal server error")
+            return APIError(.internalServerError, "INTERNAL_ERROR", "internal server error")
         }
     }
 }

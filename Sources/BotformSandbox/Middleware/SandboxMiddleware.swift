@@ -45,8 +45,10 @@ struct RequestLogMiddleware: RouterMiddleware {
 struct FaultMiddleware: RouterMiddleware {
     let service: SandboxService
 
-    /// Login and identify are POSTs but change nothing worth losing a response over.
-    static let nonMutatingPosts: Set<String> = ["/api/auth/login", "/api/auth/tenant/login", "/api/auth/bots/identify"]
+    /// Login, identify and Sym's usage tracking are POSTs but change nothing worth losing a response over.
+    static let nonMutatingPosts: Set<String> = [
+        "/api/auth/login", "/api/auth/tenant/login", "/api/auth/bots/identify", "/api/v1/track/symflow",
+    ]
 
     func handle(
         _ request: Request, context: SandboxRequestContext,

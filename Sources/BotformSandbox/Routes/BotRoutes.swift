@@ -271,30 +271,39 @@ extension SandboxService {
         let caller = try await authenticate(request, context)
         try requireAdminOrUser(caller)
         let settings = self.settings
-        let bots: [JSONValue] = try await store.read { state in
+        let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
+        // Only the page asked for is turned into JSON, as a database would fetch only its rows.
+        let (bots, total): ([JSONValue], Int) = try await store.read { state in
             let header = try self.tenantContext(request, caller: caller, state: state)
-            let visible: [BotIdentity]
+            let ids: [String]
             switch caller {
             case .admin(let admin):
                 let tenants = header.map { [$0] } ?? state.tenants(ownedBy: admin.id)
-                visible = tenants.flatMap { state.bots(inTenant: $0.id) }
+                ids = tenants.flatMap { state.botIDs(inTenant: $0.id) }
             case .user(let user):
-                visible = state.bots(createdBy: user.id)
+                ids = state.botIDs(createdBy: user.id)
             default:
-                visible = []
+                ids = []
             }
-            return visible.filter { settings.listIncludesRevoked || $0.isActive }
-                .map { Self.wire($0, tenantSlug: state.tenants[$0.tenantID]?.slug ?? "") }
+            // Revoked bots listed too (the default): a page is a slice of the ids, not of every bot.
+            let listed =
+                settings.listIncludesRevoked
+                ? ids.filter { state.bots.index(forKey: $0) != nil } : ids.filter { state.bots[$0]?.isActive == true }
+            var slice = listed[...]
+            if let pageSize = settings.botListPageSize {
+                let start = min((page - 1) * pageSize, listed.count)
+                slice = listed[start..<min(start + pageSize, listed.count)]
+            }
+            let bots = slice.compactMap { state.bots[$0] }
+            return (bots.map { Self.wire($0, tenantSlug: state.tenants[$0.tenantID]?.slug ?? "") }, listed.count)
         }
         guard let pageSize = settings.botListPageSize else { return JSONIO.envelope(json: .array(bots)) }
-        let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
-        let start = min((page - 1) * pageSize, bots.count)
-        let slice = Array(bots[start..<min(start + pageSize, bots.count)])
-        var headers: HTTPFields = [.totalCount: String(bots.count)]
-        if start + pageSize < bots.count {
+        let start = min((page - 1) * pageSize, total)
+        var headers: HTTPFields = [.totalCount: String(total)]
+        if start + pageSize < total {
             headers[.link] = "<\(request.uri.path)?page=\(page + 1)>; rel=\"next\""
         }
-        return JSONIO.envelope(json: .array(slice), headers: headers)
+        return JSONIO.envelope(json: .array(bots), headers: headers)
     }
 
     // MARK: Revoke and reset

@@ -24,140 +24,216 @@ enum SandboxOpenAPI {
         ])
     ])
 
-    static let operations: [Operation] = [
+    static let operations: [Operation] =
+        [
+            Operation(
+                method: "post", path: "/api/auth/login", summary: "Admin login: email and password to an admin JWT",
+                security: false,
+                requestBody: object(["email": string, "password": string], required: ["email", "password"]),
+                responses: [200, 400, 401], tags: ["auth"]),
+            Operation(
+                method: "post", path: "/api/auth/tenant/users", summary: "An admin creates a tenant user (X-Tenant-ID)",
+                security: true,
+                requestBody: object(
+                    ["email": string, "password": string, "name": string, "role": string, "permissions": permissions],
+                    required: ["email", "password"]),
+                responses: [201, 400, 401, 403, 409], tags: ["auth"]),
+            Operation(
+                method: "post", path: "/api/auth/tenant/login",
+                summary: "Tenant user login (X-Tenant-ID) to a user JWT",
+                security: false,
+                requestBody: object(["email": string, "password": string], required: ["email", "password"]),
+                responses: [200, 400, 401, 403], tags: ["auth"]),
+            Operation(
+                method: "post", path: "/api/auth/bots/register", summary: "Register a bot; the secret is shown once",
+                security: true,
+                requestBody: object(
+                    ["name": string, "tenantSlug": string, "permissions": permissions], required: ["name"]),
+                responses: [201, 400, 401, 403, 404, 409, 429], tags: ["bots"]),
+            Operation(
+                method: "post", path: "/api/auth/bots/identify", summary: "A bot's name and secret to a bot JWT",
+                security: true,
+                requestBody: object(["name": string, "secret": string], required: ["name", "secret"]),
+                responses: [200, 400, 401, 403], tags: ["bots"]),
+            Operation(
+                method: "get", path: "/api/auth/bots", summary: "List bots: an admin's whole tenant, a user's own",
+                security: true,
+                requestBody: nil, responses: [200, 401, 403], tags: ["bots"]),
+            Operation(
+                method: "post", path: "/api/auth/bots/{id}/revoke", summary: "Revoke a bot permanently", security: true,
+                requestBody: nil, responses: [200, 401, 403, 404], tags: ["bots"]),
+            Operation(
+                method: "post", path: "/api/auth/bots/{id}/reset-secret",
+                summary: "New secret for an active bot (admin only)", security: true,
+                requestBody: nil, responses: [200, 401, 403, 404], tags: ["bots"]),
+            Operation(
+                method: "get", path: "/api/entities/{entity}/records", summary: "List records (read)", security: true,
+                requestBody: nil, responses: [200, 400, 401, 403, 404], tags: ["records"]),
+            Operation(
+                method: "post", path: "/api/entities/{entity}/records", summary: "Create a record (create)",
+                security: true,
+                requestBody: .object([("type", .string("object"))]), responses: [201, 400, 401, 403, 404, 413],
+                tags: ["records"]),
+            Operation(
+                method: "get", path: "/api/entities/{entity}/records/{id}", summary: "Get a record (read)",
+                security: true,
+                requestBody: nil, responses: [200, 401, 403, 404], tags: ["records"]),
+            Operation(
+                method: "put", path: "/api/entities/{entity}/records/{id}",
+                summary: "Update a record partially (update)",
+                security: true,
+                requestBody: .object([("type", .string("object"))]), responses: [200, 400, 401, 403, 404],
+                tags: ["records"]
+            ),
+            Operation(
+                method: "patch", path: "/api/entities/{entity}/records/{id}",
+                summary: "Update a record partially (update)",
+                security: true,
+                requestBody: .object([("type", .string("object"))]), responses: [200, 400, 401, 403, 404],
+                tags: ["records"]
+            ),
+            Operation(
+                method: "delete", path: "/api/entities/{entity}/records/{id}", summary: "Delete a record (delete)",
+                security: true,
+                requestBody: nil, responses: [200, 401, 403, 404], tags: ["records"]),
+            Operation(
+                method: "get", path: "/_sandbox/health", summary: "Liveness and the sandbox clock", security: false,
+                requestBody: nil, responses: [200], tags: ["control"]),
+            Operation(
+                method: "get", path: "/_sandbox/tenants", summary: "List tenants", security: false, requestBody: nil,
+                responses: [200], tags: ["control"]),
+            Operation(
+                method: "post", path: "/_sandbox/tenants", summary: "Create a tenant", security: false,
+                requestBody: object(["slug": string, "name": string, "owner": string], required: ["slug"]),
+                responses: [201, 400, 409], tags: ["control"]),
+            Operation(
+                method: "post", path: "/_sandbox/tenants/{slug}/api-keys",
+                summary: "Create a tenant API key (fyso_ak_…); shown once", security: false,
+                requestBody: object(["label": string]), responses: [201, 404], tags: ["control"]),
+            Operation(
+                method: "post", path: "/_sandbox/tenants/{slug}/users", summary: "Create a tenant user",
+                security: false,
+                requestBody: object(
+                    ["email": string, "password": string, "name": string, "role": string, "permissions": permissions],
+                    required: ["email", "password"]),
+                responses: [201, 400, 404, 409], tags: ["control"]),
+            Operation(
+                method: "get", path: "/_sandbox/tenants/{slug}/bots",
+                summary: "Bots as stored: creator, lockout, revocation", security: false,
+                requestBody: nil, responses: [200, 404], tags: ["control"]),
+            Operation(
+                method: "post", path: "/_sandbox/admins", summary: "Create an admin", security: false,
+                requestBody: object(
+                    ["email": string, "password": string, "name": string], required: ["email", "password"]),
+                responses: [201, 400, 409], tags: ["control"]),
+            Operation(
+                method: "get", path: "/_sandbox/clock", summary: "The sandbox clock", security: false, requestBody: nil,
+                responses: [200], tags: ["control"]),
+            Operation(
+                method: "post", path: "/_sandbox/clock/advance", summary: "Move the clock forward", security: false,
+                requestBody: object(
+                    ["seconds": .object([("type", .string("number")), ("minimum", .integer(0))])], required: ["seconds"]
+                ),
+                responses: [200, 400], tags: ["control"]),
+            Operation(
+                method: "get", path: "/_sandbox/faults", summary: "Fault settings and counts", security: false,
+                requestBody: nil, responses: [200], tags: ["control"]),
+            Operation(
+                method: "put", path: "/_sandbox/faults", summary: "Set faults", security: false,
+                requestBody: object([
+                    "errorRate": number, "errorStatus": integer, "latencyMs": integer, "rateLimitBurst": integer,
+                    "retryAfterSeconds": integer,
+                    "dropRate": number, "pathPrefix": string, "seed": integer,
+                ]), responses: [200, 400], tags: ["control"]),
+            Operation(
+                method: "delete", path: "/_sandbox/faults", summary: "Clear faults", security: false, requestBody: nil,
+                responses: [200], tags: ["control"]),
+            Operation(
+                method: "get", path: "/_sandbox/settings", summary: "Behaviour switches", security: false,
+                requestBody: nil,
+                responses: [200], tags: ["control"]),
+            Operation(
+                method: "put", path: "/_sandbox/settings", summary: "Change behaviour switches", security: false,
+                requestBody: .object([("type", .string("object"))]), responses: [200, 400], tags: ["control"]),
+            Operation(
+                method: "get", path: "/_sandbox/requests", summary: "The request log (since=SEQ, limit=N)",
+                security: false,
+                requestBody: nil, responses: [200], tags: ["control"]),
+            Operation(
+                method: "delete", path: "/_sandbox/requests", summary: "Clear the request log", security: false,
+                requestBody: nil, responses: [200], tags: ["control"]),
+            Operation(
+                method: "get", path: "/_sandbox/issued-secrets",
+                summary: "Test hook: secrets issued while recordIssuedSecrets is on",
+                security: false, requestBody: nil, responses: [200, 404], tags: ["control"]),
+            Operation(
+                method: "get", path: "/_sandbox/openapi.json", summary: "This document", security: false,
+                requestBody: nil,
+                responses: [200], tags: ["control"]),
+        ] + symOperations
+
+    private static let symIdentityIn = object(
+        [
+            "service_type": string, "external_id": string, "matcher": .object([("type", .string("object"))]),
+            "profile": .object([("type", .string("object"))]),
+        ], required: ["service_type", "external_id", "matcher"])
+
+    /// The Sym API (sym-api.md), answered as Sym answers: plain JSON objects, errors as `SymError`.
+    static let symOperations: [Operation] = [
         Operation(
-            method: "post", path: "/api/auth/login", summary: "Admin login: email and password to an admin JWT",
-            security: false,
-            requestBody: object(["email": string, "password": string], required: ["email", "password"]),
-            responses: [200, 400, 401], tags: ["auth"]),
+            method: "get", path: "/api/v1/users", summary: "Sym: users (?type=bot, ?id=, ?email=)", security: true,
+            requestBody: nil, responses: [200, 400, 401], tags: [symTag]),
         Operation(
-            method: "post", path: "/api/auth/tenant/users", summary: "An admin creates a tenant user (X-Tenant-ID)",
+            method: "patch", path: "/api/v1/users", summary: "Sym: create or update users (upsert)", security: true,
+            requestBody: object(
+                [
+                    "users": .object([
+                        ("type", .string("array")),
+                        (
+                            "items",
+                            object([
+                                "id": string, "type": enumeration(["bot", "normal"]),
+                                "identities": .object([("type", .string("array")), ("items", symIdentityIn)]),
+                            ])
+                        ),
+                    ])
+                ], required: ["users"]),
+            responses: [200, 400, 401, 409], tags: [symTag]),
+        Operation(
+            method: "post", path: "/api/v1/users/delete",
+            summary: "Sym: delete users by id or sym identity; revokes their tokens", security: true,
+            requestBody: object(["users": .object([("type", .string("array"))])], required: ["users"]),
+            responses: [200, 400, 401, 404], tags: [symTag]),
+        Operation(
+            method: "post", path: "/api/v1/users/identities/delete", summary: "Sym: delete identities of users",
+            security: true,
+            requestBody: object(["identities": .object([("type", .string("array"))])], required: ["identities"]),
+            responses: [200, 400, 401, 404], tags: [symTag]),
+        Operation(
+            method: "get", path: "/api/v1/services", summary: "Sym: the org's services", security: true,
+            requestBody: nil, responses: [200, 401], tags: [symTag]),
+        Operation(
+            method: "post", path: "/api/v1/tokens", summary: "Sym: issue a bot token (a JWT; jti is its identifier)",
             security: true,
             requestBody: object(
-                ["email": string, "password": string, "name": string, "role": string, "permissions": permissions],
-                required: ["email", "password"]),
-            responses: [201, 400, 401, 403, 409], tags: ["auth"]),
+                ["username": string, "expiry": integer, "label": string], required: ["username", "expiry"]),
+            responses: [200, 400, 401, 404], tags: [symTag]),
         Operation(
-            method: "post", path: "/api/auth/tenant/login", summary: "Tenant user login (X-Tenant-ID) to a user JWT",
-            security: false,
-            requestBody: object(["email": string, "password": string], required: ["email", "password"]),
-            responses: [200, 400, 401, 403], tags: ["auth"]),
+            method: "get", path: "/api/v1/tokens", summary: "Sym: live bot tokens", security: true, requestBody: nil,
+            responses: [200, 401], tags: [symTag]),
         Operation(
-            method: "post", path: "/api/auth/bots/register", summary: "Register a bot; the secret is shown once",
-            security: true,
-            requestBody: object(
-                ["name": string, "tenantSlug": string, "permissions": permissions], required: ["name"]),
-            responses: [201, 400, 401, 403, 404, 409, 429], tags: ["bots"]),
+            method: "post", path: "/api/v1/tokens/delete", summary: "Sym: revoke a token by identifier", security: true,
+            requestBody: object(["identifier": string], required: ["identifier"]), responses: [200, 400, 401, 404],
+            tags: [symTag]),
         Operation(
-            method: "post", path: "/api/auth/bots/identify", summary: "A bot's name and secret to a bot JWT",
-            security: true,
-            requestBody: object(["name": string, "secret": string], required: ["name", "secret"]),
-            responses: [200, 400, 401, 403], tags: ["bots"]),
+            method: "post", path: "/api/v1/track/symflow", summary: "Sym: usage tracking (always {})", security: false,
+            requestBody: nil, responses: [200], tags: [symTag]),
         Operation(
-            method: "get", path: "/api/auth/bots", summary: "List bots: an admin's whole tenant, a user's own",
-            security: true,
-            requestBody: nil, responses: [200, 401, 403], tags: ["bots"]),
-        Operation(
-            method: "post", path: "/api/auth/bots/{id}/revoke", summary: "Revoke a bot permanently", security: true,
-            requestBody: nil, responses: [200, 401, 403, 404], tags: ["bots"]),
-        Operation(
-            method: "post", path: "/api/auth/bots/{id}/reset-secret",
-            summary: "New secret for an active bot (admin only)", security: true,
-            requestBody: nil, responses: [200, 401, 403, 404], tags: ["bots"]),
-        Operation(
-            method: "get", path: "/api/entities/{entity}/records", summary: "List records (read)", security: true,
-            requestBody: nil, responses: [200, 400, 401, 403, 404], tags: ["records"]),
-        Operation(
-            method: "post", path: "/api/entities/{entity}/records", summary: "Create a record (create)", security: true,
-            requestBody: .object([("type", .string("object"))]), responses: [201, 400, 401, 403, 404, 413],
-            tags: ["records"]),
-        Operation(
-            method: "get", path: "/api/entities/{entity}/records/{id}", summary: "Get a record (read)", security: true,
-            requestBody: nil, responses: [200, 401, 403, 404], tags: ["records"]),
-        Operation(
-            method: "put", path: "/api/entities/{entity}/records/{id}", summary: "Update a record partially (update)",
-            security: true,
-            requestBody: .object([("type", .string("object"))]), responses: [200, 400, 401, 403, 404], tags: ["records"]
-        ),
-        Operation(
-            method: "patch", path: "/api/entities/{entity}/records/{id}", summary: "Update a record partially (update)",
-            security: true,
-            requestBody: .object([("type", .string("object"))]), responses: [200, 400, 401, 403, 404], tags: ["records"]
-        ),
-        Operation(
-            method: "delete", path: "/api/entities/{entity}/records/{id}", summary: "Delete a record (delete)",
-            security: true,
-            requestBody: nil, responses: [200, 401, 403, 404], tags: ["records"]),
-        Operation(
-            method: "get", path: "/_sandbox/health", summary: "Liveness and the sandbox clock", security: false,
-            requestBody: nil, responses: [200], tags: ["control"]),
-        Operation(
-            method: "get", path: "/_sandbox/tenants", summary: "List tenants", security: false, requestBody: nil,
-            responses: [200], tags: ["control"]),
-        Operation(
-            method: "post", path: "/_sandbox/tenants", summary: "Create a tenant", security: false,
-            requestBody: object(["slug": string, "name": string, "owner": string], required: ["slug"]),
-            responses: [201, 400, 409], tags: ["control"]),
-        Operation(
-            method: "post", path: "/_sandbox/tenants/{slug}/api-keys",
-            summary: "Create a tenant API key (fyso_ak_…); shown once", security: false,
-            requestBody: object(["label": string]), responses: [201, 404], tags: ["control"]),
-        Operation(
-            method: "post", path: "/_sandbox/tenants/{slug}/users", summary: "Create a tenant user", security: false,
-            requestBody: object(
-                ["email": string, "password": string, "name": string, "role": string, "permissions": permissions],
-                required: ["email", "password"]),
-            responses: [201, 400, 404, 409], tags: ["control"]),
-        Operation(
-            method: "get", path: "/_sandbox/tenants/{slug}/bots",
-            summary: "Bots as stored: creator, lockout, revocation", security: false,
-            requestBody: nil, responses: [200, 404], tags: ["control"]),
-        Operation(
-            method: "post", path: "/_sandbox/admins", summary: "Create an admin", security: false,
-            requestBody: object(
-                ["email": string, "password": string, "name": string], required: ["email", "password"]),
-            responses: [201, 400, 409], tags: ["control"]),
-        Operation(
-            method: "get", path: "/_sandbox/clock", summary: "The sandbox clock", security: false, requestBody: nil,
-            responses: [200], tags: ["control"]),
-        Operation(
-            method: "post", path: "/_sandbox/clock/advance", summary: "Move the clock forward", security: false,
-            requestBody: object(
-                ["seconds": .object([("type", .string("number")), ("minimum", .integer(0))])], required: ["seconds"]),
-            responses: [200, 400], tags: ["control"]),
-        Operation(
-            method: "get", path: "/_sandbox/faults", summary: "Fault settings and counts", security: false,
-            requestBody: nil, responses: [200], tags: ["control"]),
-        Operation(
-            method: "put", path: "/_sandbox/faults", summary: "Set faults", security: false,
-            requestBody: object([
-                "errorRate": number, "errorStatus": integer, "latencyMs": integer, "rateLimitBurst": integer,
-                "retryAfterSeconds": integer,
-                "dropRate": number, "pathPrefix": string, "seed": integer,
-            ]), responses: [200, 400], tags: ["control"]),
-        Operation(
-            method: "delete", path: "/_sandbox/faults", summary: "Clear faults", security: false, requestBody: nil,
-            responses: [200], tags: ["control"]),
-        Operation(
-            method: "get", path: "/_sandbox/settings", summary: "Behaviour switches", security: false, requestBody: nil,
-            responses: [200], tags: ["control"]),
-        Operation(
-            method: "put", path: "/_sandbox/settings", summary: "Change behaviour switches", security: false,
-            requestBody: .object([("type", .string("object"))]), responses: [200, 400], tags: ["control"]),
-        Operation(
-            method: "get", path: "/_sandbox/requests", summary: "The request log (since=SEQ, limit=N)", security: false,
-            requestBody: nil, responses: [200], tags: ["control"]),
-        Operation(
-            method: "delete", path: "/_sandbox/requests", summary: "Clear the request log", security: false,
-            requestBody: nil, responses: [200], tags: ["control"]),
-        Operation(
-            method: "get", path: "/_sandbox/issued-secrets",
-            summary: "Test hook: secrets issued while recordIssuedSecrets is on",
-            security: false, requestBody: nil, responses: [200, 404], tags: ["control"]),
-        Operation(
-            method: "get", path: "/_sandbox/openapi.json", summary: "This document", security: false, requestBody: nil,
-            responses: [200], tags: ["control"]),
+            method: "get", path: "/api/v1/auth/login", summary: "Sym: the caller's org, name and role", security: true,
+            requestBody: nil, responses: [200, 401], tags: [symTag]),
     ]
+
+    static let symTag = "sym"
 
     static let document: JSONValue = {
         var paths: [(String, JSONValue)] = []
@@ -170,12 +246,12 @@ enum SandboxOpenAPI {
             (
                 "info",
                 .object([
-                    ("title", .string("Botform sandbox: Fyso Bot Identity API")),
+                    ("title", .string("Botform sandbox: Fyso Bot Identity API and Sym bot API")),
                     ("version", .string(BotformVersion.current)),
                     (
                         "description",
                         .string(
-                            "A local, Fyso-compatible bot API for trying and testing Botform. /_sandbox/ answers loopback peers only."
+                            "A local, Fyso- and Sym-compatible bot API for trying and testing Botform. /_sandbox/ answers loopback peers only."
                         )
                     ),
                 ])
@@ -217,6 +293,16 @@ enum SandboxOpenAPI {
                                 ])
                             ),
                             (
+                                "SymError",
+                                object(
+                                    [
+                                        "error": .object([("type", .string("boolean"))]), "message": string,
+                                        "code": string,
+                                    ],
+                                    required: ["error", "message"])
+                            ),
+                            ("SymObject", .object([("type", .string("object"))])),
+                            (
                                 "Envelope",
                                 .object([
                                     ("type", .string("object")),
@@ -253,12 +339,14 @@ enum SandboxOpenAPI {
                 ("schema", string),
             ])
         }
-        if operation.security {
+        if operation.security && !operation.tags.contains(symTag) {
             parameters.append(
                 .object([
                     ("name", .string("X-Tenant-ID")), ("in", .string("header")), ("required", .bool(false)),
                     ("schema", string),
                 ]))
+        }
+        if operation.security {
             members.append(("security", .array([.object([("bearer", .array([]))])])))
         }
         if operation.path == "/api/auth/tenant/login" {
@@ -284,7 +372,11 @@ enum SandboxOpenAPI {
                 "responses",
                 .object(
                     operation.responses.map { status in
-                        let schema = status < 400 ? "#/components/schemas/Envelope" : "#/components/schemas/Error"
+                        let sym = operation.tags.contains(symTag)
+                        let schema =
+                            status < 400
+                            ? (sym ? "#/components/schemas/SymObject" : "#/components/schemas/Envelope")
+                            : (sym ? "#/components/schemas/SymError" : "#/components/schemas/Error")
                         return (
                             String(status),
                             .object([

@@ -41,6 +41,8 @@ final class SandboxPersistence: Sendable {
             case .apiKey: state.put(try decoder.decode(APIKey.self, from: body), track: false)
             case .bot: state.put(try decoder.decode(BotIdentity.self, from: body), track: false)
             case .record: state.put(try decoder.decode(EntityRecord.self, from: body), track: false)
+            case .symUser: state.put(try decoder.decode(SymUser.self, from: body), track: false)
+            case .symToken: state.put(try decoder.decode(SymToken.self, from: body), track: false)
             case nil: continue
             }
         }
@@ -61,6 +63,8 @@ final class SandboxPersistence: Sendable {
                 case .apiKey: body = try state.apiKeys[id].map(encoder.encode)
                 case .bot: body = try state.bots[id].map(encoder.encode)
                 case .record: body = try state.records[id].map(encoder.encode)
+                case .symUser: body = try state.symUsers[id].map(encoder.encode)
+                case .symToken: body = try state.symTokens[id].map(encoder.encode)
                 }
                 guard let body else { continue }
                 try db.execute(

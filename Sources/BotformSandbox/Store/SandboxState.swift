@@ -10,6 +10,8 @@ struct SandboxState: Sendable {
     private(set) var apiKeys: [String: APIKey] = [:]
     private(set) var bots: [String: BotIdentity] = [:]
     private(set) var records: [String: EntityRecord] = [:]
+    private(set) var symUsers: [String: SymUser] = [:]
+    private(set) var symTokens: [String: SymToken] = [:]
 
     private var adminIDByEmail: [String: String] = [:]
     private var tenantIDBySlug: [String: String] = [:]
@@ -25,6 +27,12 @@ struct SandboxState: Sendable {
     private var botIDsByName: [String: [String]] = [:]
     /// Record ids per `tenantID/entity`, in creation order.
     private var recordIDsByEntity: [String: [String]] = [:]
+    /// Sym user ids and token identifiers, in creation order.
+    private var symUserOrder: [String] = []
+    private var symTokenOrder: [String] = []
+    /// Sym users that are not deleted, by bot username and by human email (lowercased).
+    private var symBotIDByUsername: [String: String] = [:]
+    private var symHumanIDByEmail: [String: String] = [:]
     /// Entity ids per `tenantID/entity`, made on first use.
     private(set) var entityIDs: [String: String] = [:]
 
@@ -38,7 +46,7 @@ struct SandboxState: Sendable {
     }
 
     enum StoredKind: String, Sendable, CaseIterable {
-        case admin, tenant, user, apiKey, bot, record
+        case admin, tenant, user, apiKey, bot, record, symUser, symToken
     }
 
     mutating func takeChanges() -> ChangeSet {
@@ -73,6 +81,12 @@ struct SandboxState: Sendable {
         (botIDsByCreator[creatorID] ?? []).compactMap { bots[$0] }
     }
 
+    /// The ids of a tenant's bots (or a creator's), in the order `bots(inTenant:)` lists them: a page
+    /// of the list looks up only its own bots.
+    func botIDs(inTenant tenantID: String) -> [String] { botIDsByTenant[tenantID] ?? [] }
+
+    func botIDs(createdBy creatorID: String) -> [String] { botIDsByCreator[creatorID] ?? [] }
+
     func activeBot(tenantID: String, name: String) -> BotIdentity? {
         activeBotIDByName["\(tenantID)/\(name)"].flatMap { bots[$0] }
     }
@@ -85,6 +99,18 @@ struct SandboxState: Sendable {
     func records(tenantID: String, entity: String) -> [EntityRecord] {
         (recordIDsByEntity["\(tenantID)/\(entity)"] ?? []).compactMap { records[$0] }
     }
+
+    /// Every Sym user, deleted ones included, oldest first.
+    var symUsersInOrder: [SymUser] { symUserOrder.compactMap { symUsers[$0] } }
+
+    /// Every Sym token, revoked and expired ones included, oldest first.
+    var symTokensInOrder: [SymToken] { symTokenOrder.compactMap { symTokens[$0] } }
+
+    /// The bot (not deleted) whose username is exactly `username`.
+    func symBot(username: String) -> SymUser? { symBotIDByUsername[username].flatMap { symUsers[$0] } }
+
+    /// The human (not deleted) with this email (case-insensitive).
+    func symHuman(email: String) -> SymUser? { symHumanIDByEmail[email.lowercased()].flatMap { symUsers[$0] } }
 
     // MARK: Mutations
 
@@ -135,6 +161,32 @@ struct SandboxState: Sendable {
         records[record.id] = record
         entityIDs[key] = record.entityID
         if track { changes.upserts.append((.record, record.id)) }
+    }
+
+    mutating func put(_ user: SymUser, track: Bool = true) {
+        if let old = symUsers[user.id] {
+            if let name = old.symIdentifier {
+                if symBotIDByUsername[name] == user.id { symBotIDByUsername[name] = nil }
+                if symHumanIDByEmail[name.lowercased()] == user.id { symHumanIDByEmail[name.lowercased()] = nil }
+            }
+        } else {
+            symUserOrder.append(user.id)
+        }
+        symUsers[user.id] = user
+        if !user.isDeleted, let name = user.symIdentifier {
+            if user.isBot {
+                symBotIDByUsername[name] = user.id
+            } else {
+                symHumanIDByEmail[name.lowercased()] = user.id
+            }
+        }
+        if track { changes.upserts.append((.symUser, user.id)) }
+    }
+
+    mutating func put(_ token: SymToken, track: Bool = true) {
+        if symTokens[token.identifier] == nil { symTokenOrder.append(token.identifier) }
+        symTokens[token.identifier] = token
+        if track { changes.upserts.append((.symToken, token.identifier)) }
     }
 
     mutating func deleteRecord(_ id: String) {

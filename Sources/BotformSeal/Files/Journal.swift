@@ -22,6 +22,8 @@ struct JournalRecord: Codable, Sendable, Equatable {
         case forgotten
         /// The service definitely refused the call an intent announced: the entry is as it was before.
         case aborted
+        /// Botform created a bot that holds no secret of its own (a Sym bot).
+        case created
     }
 
     var op: Operation
@@ -34,11 +36,39 @@ struct JournalRecord: Codable, Sendable, Equatable {
     var sealedTo: [String]?
     /// The secret's age file (binary, base64): only in `issued`. Armored when folded into the sealed file.
     var age: String?
+    /// A token's label: the record is about `provider/bot/label`.
+    var label: String?
+    /// `issued`: when the credential expires.
+    var expiresAt: Date?
+    /// `issued`: the credentials this one replaces, still to be revoked.
+    var retiring: [String]?
+
+    init(
+        op: Operation, at: Date, provider: String, bot: String, id: String? = nil, action: String? = nil,
+        permissionsSHA256: String? = nil, sealedTo: [String]? = nil, age: String? = nil, label: String? = nil,
+        expiresAt: Date? = nil, retiring: [String]? = nil
+    ) {
+        self.op = op
+        self.at = at
+        self.provider = provider
+        self.bot = bot
+        self.id = id
+        self.action = action
+        self.permissionsSHA256 = permissionsSHA256
+        self.sealedTo = sealedTo
+        self.age = age
+        self.label = label
+        self.expiresAt = expiresAt
+        self.retiring = retiring
+    }
+
+    var key: EntryKey { EntryKey(provider: provider, bot: bot, label: label) }
 
     enum CodingKeys: String, CodingKey {
-        case op, at, provider, bot, id, action, age
+        case op, at, provider, bot, id, action, age, label, retiring
         case permissionsSHA256 = "permissions_sha256"
         case sealedTo = "sealed_to"
+        case expiresAt = "expires_at"
     }
 
     /// The record as one JSON line (keys sorted), written directly: the journal is on apply's hot path.
@@ -47,10 +77,13 @@ struct JournalRecord: Codable, Sendable, Equatable {
         if let action { members.append(("action", .string(action))) }
         members.append(("at", .string(at.formatted(.iso8601))))
         members.append(("bot", .string(bot)))
+        if let expiresAt { members.append(("expires_at", .string(expiresAt.formatted(.iso8601)))) }
         if let id { members.append(("id", .string(id))) }
+        if let label { members.append(("label", .string(label))) }
         members.append(("op", .string(op.rawValue)))
         if let permissionsSHA256 { members.append(("permissions_sha256", .string(permissionsSHA256))) }
         members.append(("provider", .string(provider)))
+        if let retiring { members.append(("retiring", .array(retiring.map(JSONValue.string)))) }
         if let sealedTo { members.append(("sealed_to", .array(sealedTo.map(JSONValue.string)))) }
         if let age { members.append(("age", .string(age))) }
         return Array(JSONValue.object(members).serialized(pretty: false).utf8) + [0x0A]
@@ -61,7 +94,7 @@ extension SealedFile {
     /// Applies one journal record. Replaying a whole journal is idempotent, so a crash between writing
     /// the folded file and removing the journal loses nothing.
     mutating func apply(_ record: JournalRecord) {
-        let address = "\(record.provider)/\(record.bot)"
+        let address = record.key.address
         switch record.op {
         case .intent:
             // Until the matching `issued` (or `aborted`) record, the secret held, if any, may no longer be
@@ -70,9 +103,11 @@ extension SealedFile {
                 entries[address]
                 ?? SealedEntry(
                     provider: record.provider, bot: record.bot, id: nil, origin: .issued, issuedAt: nil,
-                    permissionsSHA256: record.permissionsSHA256, sealedTo: [], secret: nil)
+                    permissionsSHA256: record.permissionsSHA256, sealedTo: [], secret: nil, label: record.label)
             entry.pendingBefore = entry.pending
+            entry.pendingSinceBefore = entry.pendingSince
             entry.pending = record.action == "register" ? .register : .reset
+            entry.pendingSince = record.at
             if entry.id == nil, record.action == "reset" { entry.id = record.id }
             entries[address] = entry
         case .aborted:
@@ -80,24 +115,46 @@ extension SealedFile {
             // attempt or run whose outcome is unknown), its held secret may still be dead.
             guard var entry = entries[address], entry.pending != nil else { return }
             entry.pending = entry.pendingBefore
+            entry.pendingSince = entry.pending == nil ? nil : entry.pendingSinceBefore
             entry.pendingBefore = nil
+            entry.pendingSinceBefore = nil
             // An entry that exists only because of the refused call (no bot, no secret) goes with it.
-            entries[address] = entry.pending == nil && entry.id == nil && entry.secret == nil ? nil : entry
+            entries[address] =
+                entry.pending == nil && entry.id == nil && entry.secret == nil && entry.retiring.isEmpty ? nil : entry
         case .issued:
+            let previous = entries[address]
+            var retiring = previous?.retiring ?? []
+            for id in record.retiring ?? [] where !retiring.contains(id) { retiring.append(id) }
+            retiring.removeAll { $0 == record.id }
             entries[address] = SealedEntry(
                 provider: record.provider, bot: record.bot, id: record.id, origin: .issued, issuedAt: record.at,
-                permissionsSHA256: record.permissionsSHA256 ?? entries[address]?.permissionsSHA256,
+                permissionsSHA256: record.permissionsSHA256 ?? previous?.permissionsSHA256,
                 sealedTo: (record.sealedTo ?? []).compactMap { try? AgeRecipient.parse($0) },
-                secret: record.age.flatMap { Base64.decode(Array($0.utf8), padded: true) }.map(AgeArmor.armor))
-        case .adopted:
+                secret: record.age.flatMap { Base64.decode(Array($0.utf8), padded: true) }.map(AgeArmor.armor),
+                label: record.label, expiresAt: record.expiresAt, retiring: retiring)
+        case .adopted, .created:
             entries[address] = SealedEntry(
-                provider: record.provider, bot: record.bot, id: record.id, origin: .adopted, issuedAt: nil,
-                permissionsSHA256: record.permissionsSHA256, sealedTo: [], secret: nil)
+                provider: record.provider, bot: record.bot, id: record.id,
+                origin: record.op == .created ? .created : .adopted, issuedAt: record.op == .created ? record.at : nil,
+                permissionsSHA256: record.permissionsSHA256, sealedTo: [], secret: nil, label: record.label)
         case .revoked:
-            if entries[address]?.id == record.id || record.id == nil { entries[address] = nil }
+            guard var entry = entries[address] else { return }
+            if let id = record.id, entry.id != id {
+                // A credential this entry replaced: its revoke completes the renewal.
+                entry.retiring.removeAll { $0 == id }
+                entries[address] = entry
+                return
+            }
+            removeEntry(record.key)
         case .forgotten:
-            entries[address] = nil
+            removeEntry(record.key)
         }
+    }
+
+    /// Removes an entry. A bot's tokens are removed by records of their own (the custody writes one per
+    /// token when it revokes or forgets their bot), so replaying a journal never scans the file.
+    private mutating func removeEntry(_ key: EntryKey) {
+        entries[key.address] = nil
     }
 }
 

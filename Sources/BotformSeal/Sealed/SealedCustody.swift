@@ -18,6 +18,8 @@ public actor SealedCustody: SecretCustody {
     public nonisolated let recipients: [AgeRecipient]
     private var file: SealedFile
     private var writer: JournalWriter?
+    /// Token entries by their bot's address, built when a bot is first revoked or forgotten.
+    private var tokenIndex: [String: [EntryKey]]?
     /// Whether this run changed anything. A run that changed nothing leaves the file byte for byte as it
     /// was (a declined or refused apply must not rewrite it).
     public private(set) var changed = false
@@ -53,11 +55,12 @@ public actor SealedCustody: SecretCustody {
         try await writer?.append(record)
         file.apply(record)
         changed = true
-    }
-
-    public func recordAborted(_ intent: IssueIntent, provider: String, bot: String) async throws {
-        try await append(
-            JournalRecord(op: .aborted, at: Date(), provider: provider, bot: bot, action: intent.rawValue))
+        if let label = record.label, tokenIndex != nil, file.entries[record.key.address] != nil {
+            let bot = EntryKey(provider: record.provider, bot: record.bot).address
+            if !(tokenIndex?[bot]?.contains { $0.label == label } ?? false) {
+                tokenIndex?[bot, default: []].append(record.key)
+            }
+        }
     }
 
     /// Records where the providers of this run issue their entries. Written with the next change, not
@@ -66,30 +69,46 @@ public actor SealedCustody: SecretCustody {
         for (name, origin) in origins { file.origins[name] = origin }
     }
 
-    public func recordIntent(
-        _ intent: IssueIntent, provider: String, bot: String, id: String?, permissions: Permissions?
-    ) async throws {
+    public func recordIntent(_ intent: IssueIntent, entry: EntryKey, id: String?, permissions: Permissions?)
+        async throws
+    {
         try await append(
             JournalRecord(
-                op: .intent, at: Date(), provider: provider, bot: bot, id: id, action: intent.rawValue,
-                permissionsSHA256: permissions?.sha256))
+                op: .intent, at: Date(), provider: entry.provider, bot: entry.bot, id: id, action: intent.rawValue,
+                permissionsSHA256: permissions?.sha256, label: entry.label))
     }
 
-    public func recordIssued(
-        provider: String, bot: String, id: String, permissions: Permissions, secret: Secret, at: Date
-    ) async throws {
+    public func recordAborted(_ intent: IssueIntent, entry: EntryKey) async throws {
+        try await append(
+            JournalRecord(
+                op: .aborted, at: Date(), provider: entry.provider, bot: entry.bot, action: intent.rawValue,
+                label: entry.label))
+    }
+
+    public func recordIssued(_ issued: IssuedCredential) async throws {
         guard !recipients.isEmpty else {
-            throw AtomicFile.Failure(description: "no recipients to seal the secret of \(provider)/\(bot) to")
+            throw AtomicFile.Failure(description: "no recipients to seal the secret of \(issued.entry) to")
         }
-        let sealed = Base64.encode(try AgeFile.encrypt(Array(secret.reveal().utf8), to: recipients), padded: true)
+        let sealed = Base64.encode(
+            try AgeFile.encrypt(Array(issued.secret.reveal().utf8), to: recipients), padded: true)
         try await append(
             JournalRecord(
-                op: .issued, at: at, provider: provider, bot: bot, id: id, permissionsSHA256: permissions.sha256,
-                sealedTo: recipients.map(\.description), age: sealed))
+                op: .issued, at: issued.at, provider: issued.entry.provider, bot: issued.entry.bot, id: issued.id,
+                permissionsSHA256: issued.permissions?.sha256, sealedTo: recipients.map(\.description), age: sealed,
+                label: issued.entry.label, expiresAt: issued.expiresAt,
+                retiring: issued.retiring.isEmpty ? nil : issued.retiring))
     }
 
-    public func recordRevoked(provider: String, bot: String, id: String) async throws {
-        try await append(JournalRecord(op: .revoked, at: Date(), provider: provider, bot: bot, id: id))
+    public func recordRevoked(entry: EntryKey, id: String) async throws {
+        let gone = file.entries[entry.address]?.id == id
+        try await append(
+            JournalRecord(
+                op: .revoked, at: Date(), provider: entry.provider, bot: entry.bot, id: id, label: entry.label))
+        if gone, entry.label == nil { try await forgetTokens(of: entry) }
+    }
+
+    public func recordCreated(provider: String, bot: String, id: String) async throws {
+        try await append(JournalRecord(op: .created, at: Date(), provider: provider, bot: bot, id: id))
     }
 
     public func recordAdopted(provider: String, bot: String, id: String, permissions: Permissions?) async throws {
@@ -98,8 +117,27 @@ public actor SealedCustody: SecretCustody {
                 op: .adopted, at: Date(), provider: provider, bot: bot, id: id, permissionsSHA256: permissions?.sha256))
     }
 
-    public func recordForgotten(provider: String, bot: String) async throws {
-        try await append(JournalRecord(op: .forgotten, at: Date(), provider: provider, bot: bot))
+    public func recordForgotten(entry: EntryKey) async throws {
+        try await append(
+            JournalRecord(op: .forgotten, at: Date(), provider: entry.provider, bot: entry.bot, label: entry.label))
+        if entry.label == nil { try await forgetTokens(of: entry) }
+    }
+
+    /// A bot's tokens die with it (Sym revokes them when it deletes the bot): one record each, so a
+    /// replayed journal needs no scan. The token index is built on first use.
+    private func forgetTokens(of bot: EntryKey) async throws {
+        if tokenIndex == nil {
+            var index: [String: [EntryKey]] = [:]
+            for entry in file.entries.values where entry.label != nil {
+                index[EntryKey(provider: entry.provider, bot: entry.bot).address, default: []].append(entry.key)
+            }
+            tokenIndex = index
+        }
+        for token in tokenIndex?[bot.address] ?? [] where file.entries[token.address] != nil {
+            try await append(
+                JournalRecord(op: .forgotten, at: Date(), provider: token.provider, bot: token.bot, label: token.label))
+        }
+        tokenIndex?[bot.address] = nil
     }
 
     /// Replaces the file's entries and recipients (a re-wrap for new recipients), through the journal-free

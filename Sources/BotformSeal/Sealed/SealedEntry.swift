@@ -22,12 +22,26 @@ public struct SealedEntry: Sendable, Equatable {
     /// earlier attempt (or an earlier run) left the outcome unknown must not clear that. Not written: a
     /// re-read entry that is pending stays pending whatever is refused next.
     var pendingBefore: IssueIntent?
+    /// When the latest unfinished intent was recorded (see `OwnedBot.pendingSince`).
+    public var pendingSince: Date?
+    var pendingSinceBefore: Date?
+    /// A token of the bot (Sym): the entry is `provider/bot/label`.
+    public var label: String?
+    /// When the held credential expires (Sym tokens), as the service said when it issued it.
+    public var expiresAt: Date?
+    /// Credentials this one replaced whose revoke has not completed (see `OwnedBot.retiring`).
+    public var retiring: [String] = []
 
     public init(
         provider: String, bot: String, id: String?, origin: OwnedBot.Origin, issuedAt: Date?,
         permissionsSHA256: String?,
-        sealedTo: [AgeRecipient], secret: String?, pending: IssueIntent? = nil
+        sealedTo: [AgeRecipient], secret: String?, pending: IssueIntent? = nil, label: String? = nil,
+        expiresAt: Date? = nil, retiring: [String] = [], pendingSince: Date? = nil
     ) {
+        self.label = label
+        self.expiresAt = expiresAt
+        self.retiring = retiring
+        self.pendingSince = pendingSince
         self.provider = provider
         self.bot = bot
         self.id = id
@@ -39,7 +53,8 @@ public struct SealedEntry: Sendable, Equatable {
         self.pending = pending
     }
 
-    public var address: String { "\(provider)/\(bot)" }
+    public var address: String { key.address }
+    public var key: EntryKey { EntryKey(provider: provider, bot: bot, label: label) }
 
     /// What the planner knows of this entry. An unfinished registration has no known id yet (the
     /// service's bot of that name, if any, is the one it created); an unfinished issue of either kind
@@ -49,6 +64,7 @@ public struct SealedEntry: Sendable, Equatable {
             provider: provider, name: bot, id: pending == .register ? nil : id,
             origin: pending != nil ? .issued : origin, issuedAt: issuedAt,
             permissionsSHA256: pending == .register ? nil : permissionsSHA256,
-            secretHeld: secret != nil && pending == nil)
+            secretHeld: secret != nil && pending == nil, label: label, expiresAt: expiresAt, retiring: retiring,
+            pendingSince: pending != nil ? pendingSince : nil)
     }
 }

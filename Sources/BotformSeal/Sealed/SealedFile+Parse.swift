@@ -116,8 +116,11 @@ extension SealedFile {
                 error("entry \"\(address)\" needs provider and bot", node)
                 return nil
             }
-            guard "\(provider)/\(bot)" == address else {
-                error("entry \"\(address)\" says provider \"\(provider)\" and bot \"\(bot)\"", node)
+            let label = text("label")
+            guard EntryKey(provider: provider, bot: bot, label: label).address == address else {
+                error(
+                    "entry \"\(address)\" says provider \"\(provider)\" and bot \"\(bot)\"\(label.map { " and label \"\($0)\"" } ?? "")",
+                    node)
                 return nil
             }
             let origin = text("origin").flatMap(OwnedBot.Origin.init(rawValue:)) ?? .issued
@@ -125,6 +128,20 @@ extension SealedFile {
             if let issued = fields["issued_at"] {
                 issuedAt = issued.scalarText.flatMap { try? Date($0, strategy: .iso8601) }
                 if issuedAt == nil { error("issued_at must be an ISO 8601 time", issued) }
+            }
+            func time(_ key: String) -> Date? {
+                guard let value = fields[key], !value.isNull else { return nil }
+                let parsed = value.scalarText.flatMap { try? Date($0, strategy: .iso8601) }
+                if parsed == nil { error("\(key) must be an ISO 8601 time", value) }
+                return parsed
+            }
+            var retiring: [String] = []
+            if let value = fields["retiring"], !value.isNull {
+                if case .sequence(let items) = value.content {
+                    retiring = items.compactMap(\.scalarText)
+                } else {
+                    error("retiring must be a list of credential ids", value)
+                }
             }
             var pending: IssueIntent?
             if let value = fields["pending"], !value.isNull {
@@ -142,7 +159,8 @@ extension SealedFile {
             return SealedEntry(
                 provider: provider, bot: bot, id: text("id"), origin: origin, issuedAt: issuedAt,
                 permissionsSHA256: text("permissions_sha256"),
-                sealedTo: fields["sealed_to"].map { recipients($0) } ?? [], secret: secret, pending: pending)
+                sealedTo: fields["sealed_to"].map { recipients($0) } ?? [], secret: secret, pending: pending,
+                label: label, expiresAt: time("expires_at"), retiring: retiring, pendingSince: time("pending_since"))
         }
     }
 }

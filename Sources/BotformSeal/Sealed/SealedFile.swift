@@ -79,11 +79,22 @@ public struct SealedFile: Sendable, Equatable {
                 lines.append("  \(YAMLText.scalar(entry.address)):")
                 lines.append("    provider: \(YAMLText.scalar(entry.provider))")
                 lines.append("    bot: \(YAMLText.scalar(entry.bot))")
+                if let label = entry.label { lines.append("    label: \(YAMLText.scalar(label))") }
                 if let id = entry.id { lines.append("    id: \(YAMLText.scalar(id))") }
                 lines.append("    origin: \(entry.origin.rawValue)")
                 if let issued = entry.issuedAt { lines.append("    issued_at: \(issued.formatted(.iso8601))") }
                 if let hash = entry.permissionsSHA256 { lines.append("    permissions_sha256: \(hash)") }
-                if let pending = entry.pending { lines.append("    pending: \(pending.rawValue)") }
+                if let expires = entry.expiresAt { lines.append("    expires_at: \(expires.formatted(.iso8601))") }
+                if !entry.retiring.isEmpty {
+                    lines.append("    retiring:")
+                    lines += entry.retiring.map { "      - \(YAMLText.scalar($0))" }
+                }
+                if let pending = entry.pending {
+                    lines.append("    pending: \(pending.rawValue)")
+                    if let since = entry.pendingSince {
+                        lines.append("    pending_since: \(since.formatted(.iso8601))")
+                    }
+                }
                 if !entry.sealedTo.isEmpty {
                     lines.append("    sealed_to:")
                     lines += entry.sealedTo.map { "      - \($0)" }
