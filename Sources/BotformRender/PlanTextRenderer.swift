@@ -135,6 +135,8 @@ public struct PlanTextRenderer: Sendable {
         let label = "      permissions: "
         let indent = String(repeating: " ", count: label.count)
         var rows: [String] = []
+        // Sym and FOKS bots have no permissions (a FOKS token has a role): nothing to show.
+        guard action.permissions != nil || action.previousPermissions != nil else { return [] }
         switch action.action {
         case .register:
             rows = (action.permissions ?? Permissions()).entityNames.map { entity in

@@ -87,7 +87,9 @@ struct PlanApplyEndToEndTests {
         let workspace = try Workspace(sandbox: sandbox)
         try workspace.configure(bots: Self.bots(["alpha", "beta"]))
         let saved = try workspace.run(["plan", "--out", "plan.json", "--format", "markdown"])
-        #expect(saved.status == 0 && saved.stdout.hasPrefix("### Botform plan: 2 to register"))
+        #expect(
+            saved.status == 0 && saved.stdout.hasPrefix("<!-- botform:plan config=botform.yaml -->\n")
+                && saved.stdout.contains("**2 to register"))
         let shown = try workspace.run(["show", "plan.json"])
         #expect(shown.status == 0 && shown.stdout.contains("+ bot \"prod/alpha\""))
         #expect(try workspace.run(["apply", "plan.json", "--auto-approve"]).status == 0)

@@ -192,6 +192,7 @@ struct WorkflowTests {
         #expect(entries.map { $0["address"] as? String } == ["prod/agent-a", "prod/agent-b"])
         #expect(entries.allSatisfy { $0["outcome"] as? String == "done" && $0["secret_sealed"] as? Bool == true })
         #expect(entries.allSatisfy { ($0["bot_id"] as? String)?.isEmpty == false })
+        try Self.expectValid(temp.appendingPathComponent("botform/apply.json"), schema: "docs/apply.schema.json")
         let commit = try Self.step(apply, "Commit the sealed file")
         #expect(
             commit.stdout.contains("push rejected (attempt 1)")
@@ -217,6 +218,12 @@ struct WorkflowTests {
         // A second apply of the same (now applied) plan is stale: exit 4, said as an annotation.
         let again = try repository.run("apply.yml", job: "apply", temp: temp)
         #expect(try Self.step(again, "apply").outputs["exit"] == "4")
+        let stale =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: temp.appendingPathComponent("botform/apply.json")))
+            as? [String: Any]
+        #expect(stale?["status"] as? String == "stale" && stale?["exit_code"] as? Int == 4)
+        #expect((stale?["error"] as? String)?.hasPrefix("the saved plan is stale") == true)
+        try Self.expectValid(temp.appendingPathComponent("botform/apply.json"), schema: "docs/apply.schema.json")
         let last = try Self.step(again, "Exit with apply's status")
         #expect(last.status == 4 && last.stdout.contains("::error title=botform::the saved plan is stale (exit 4)"))
     }
@@ -341,6 +348,18 @@ struct WorkflowTests {
     }
 
     // MARK: Helpers
+
+    /// Validates a JSON file against one of the documented schemas (Python's jsonschema, as scripts/test installs).
+    static func expectValid(_ file: URL, schema: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let script = """
+            import json, sys, jsonschema
+            jsonschema.Draft7Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))
+            """
+        let result = try shell(
+            "/usr/bin/env",
+            ["python3", "-c", script, BotformProcess.packageRoot.appendingPathComponent(schema).path, file.path])
+        #expect(result.status == 0, "\(result)", sourceLocation: sourceLocation)
+    }
 
     static func which(_ tool: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

@@ -112,6 +112,7 @@ struct FysoProviderTests {
             let sleeps = SleepRecorder()
             var policy = RetryPolicy()
             policy.sleep = sleeps.sleep
+            policy.now = sleeps.now
             let provider = FysoProvider(
                 name: "prod", tenant: "sandbox", caller: .admin,
                 auth: .token(Secret(try await lab.server.adminToken())),

@@ -279,7 +279,7 @@ public enum Planner {
             func action(_ kind: ActionKind, _ observed: ObservedBot?, _ reasons: [ActionReason]) -> PlannedAction {
                 PlannedAction(
                     address: address, provider: bot.provider, bot: bot.name, action: kind, botID: observed?.id,
-                    permissions: bot.effectivePermissions,
+                    permissions: permissions(of: bot),
                     previousPermissions: kind == .replace ? observed?.permissions : nil, reasons: reasons,
                     role: bot.foksRole, previousRole: kind == .renew ? observed?.role : nil)
             }
@@ -457,6 +457,13 @@ public enum Planner {
             return id
         }
 
+        /// What a bot is registered with: Fyso's permissions; Sym and FOKS bots have none (a FOKS token has
+        /// a role instead), so their actions carry none.
+        func permissions(of bot: DesiredBot) -> Permissions? {
+            request.desired.provider(named: bot.provider)?.kind == .fyso || bot.effectivePermissions.isEmpty == false
+                ? bot.effectivePermissions : nil
+        }
+
         /// A rotation: reset in place when the caller may, otherwise a replace, said so in the reasons.
         private func rotation(
             _ bot: DesiredBot, _ observed: ObservedBot, _ reasons: [ActionReason], _ capabilities: ProviderCapabilities
@@ -476,7 +483,7 @@ public enum Planner {
             }
             return PlannedAction(
                 address: bot.address, provider: bot.provider, bot: bot.name, action: kind, botID: observed.id,
-                permissions: bot.effectivePermissions,
+                permissions: permissions(of: bot),
                 previousPermissions: kind == .replace ? observed.permissions : nil, reasons: reasons,
                 role: bot.foksRole, previousRole: kind == .renew ? observed.role : nil)
         }
