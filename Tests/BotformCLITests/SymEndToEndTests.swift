@@ -3,6 +3,10 @@ import Foundation
 import NIOHTTP1
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Sym through the built binary against `botform sandbox`: bots and their expiring tokens planned,
 /// applied, renewed by the service's clock, and a Fyso and a Sym provider in one run, one sealed file.
 @Suite("Sym end to end", .serialized)
@@ -228,5 +232,72 @@ struct SymEndToEndTests {
         let apply = try workspace.run(["apply", "--auto-approve"])
         #expect(apply.status == 0, "\(apply.stderr)")
         #expect(try await Self.liveTokens(sandbox).count == 2, "the outside token is reported, not revoked")
+    }
+}
+
+@Suite("Sym renewal under kill -9", .serialized, .timeLimit(.minutes(5)))
+struct SymRenewalCrashTests {
+    @Test(
+        "killed at random points of renewals, every sealed token works; the next run ends with one live token per label"
+    )
+    func killNine() async throws {
+        let sandbox = try SandboxProcess()
+        defer { sandbox.stop() }
+        let workspace = try Workspace(sandbox: sandbox)
+        workspace.environment["SYM_JWT"] = sandbox.symToken
+        let names = (1...6).map { "bot-\($0)" }
+        let bots = names.map {
+            """
+                  \($0):
+                    provider: sym
+                    tokens:
+                      a: {expires_in: 30d, renew_before: 3d}
+                      b: {expires_in: 30d, renew_before: 3d}
+            """
+        }.joined(separator: "\n")
+        try SymEndToEndTests.configure(workspace, sym: bots)
+        #expect(try workspace.run(["apply", "--auto-approve"]).status == 0)
+        var seen: [String] = Array(try workspace.unsealed().values)
+
+        try await sandbox.call(.PUT, "/_sandbox/faults", ["latencyMs": 40])
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<6 {
+            // Every token renewed (--rotate a bot renews its tokens); the clock stays, so none expires.
+            let process = Process()
+            process.executableURL = BotformProcess.binary
+            process.arguments =
+                ["apply", "--auto-approve", "--parallelism", "4"] + names.flatMap { ["--rotate", "sym/\($0)"] }
+            process.currentDirectoryURL = workspace.directory
+            process.environment = workspace.environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .milliseconds(Int.random(in: 100...900, using: &generator)))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+            // Right after the kill: every sealed token works against the Sym API.
+            let sealed = try workspace.unsealed()
+            #expect(sealed.count == 12, "\(sealed.keys.sorted())")
+            for (address, token) in sealed {
+                let status = try await sandbox.call(.GET, "/api/v1/auth/login", token: token).status
+                #expect(status == 200, "\(address): its sealed token does not work (\(status))")
+            }
+            seen += sealed.values
+        }
+        #expect(kills >= 3, "most runs must really be killed mid-apply (\(kills) were)")
+        try await sandbox.call(.PUT, "/_sandbox/faults", [String: Any]())
+        let finish = try workspace.run(["apply", "--auto-approve"])
+        #expect(finish.status == 0, "\(finish.stdout)\n\(finish.stderr)")
+        #expect(try workspace.run(["plan", "--detailed-exitcode"]).status == 0)
+        let live = try await SymEndToEndTests.liveTokens(sandbox)
+        #expect(live.count == 12, "exactly one live token per label: \(live.count)")
+        let sealedIDs = try SymEndToEndTests.sealedIDs(workspace)
+        #expect(Set(live.keys) == Set(sealedIDs.filter { $0.key.split(separator: "/").count == 3 }.values))
+        try workspace.expectNoLeaks(seen)
     }
 }

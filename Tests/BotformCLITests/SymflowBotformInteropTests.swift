@@ -62,7 +62,9 @@ struct SymflowBotformInteropTests {
         for address in ["sym/deployer/ci", "sym/deployer/audit"] {
             let id = try #require(ids[address])
             let line = tokens.stdout.split(separator: "\n").first { $0.hasPrefix(id) }.map(String.init) ?? ""
-            #expect(line.contains("deployer") && line.hasSuffix(String(address.split(separator: "/").last!)), "\(tokens.stdout)")
+            #expect(
+                line.contains("deployer") && line.hasSuffix(String(address.split(separator: "/").last!)),
+                "\(tokens.stdout)")
         }
 
         // symflow makes a bot and a token; botform sees the bot (unmanaged) and the token (drift).

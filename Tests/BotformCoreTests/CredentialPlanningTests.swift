@@ -146,7 +146,10 @@ struct SymTokenPlanningTests {
         renewing.declare("ci", tokens: [("deploy", 30, 7)])
         renewing.onService(
             "ci",
-            tokens: [SymWorld.token("old", "deploy", expiresInDays: 3), SymWorld.token("orphan", "deploy", expiresInDays: 30)])
+            tokens: [
+                SymWorld.token("old", "deploy", expiresInDays: 3),
+                SymWorld.token("orphan", "deploy", expiresInDays: 30),
+            ])
         renewing.ownBot("ci")
         renewing.ownToken("ci", "deploy", id: "old", expiresInDays: 3, held: false, pendingSince: SymWorld.now)
         plan = try renewing.plan()

@@ -54,7 +54,7 @@ enum SamplePlans {
 
     static func mixed() throws -> PlanDocument {
         let writer = Permissions(["products": [.read, .update], "inventory": [.create, .read, .update, .delete]])
-        return try plan(
+        let base = try plan(
             bots: [
                 DesiredBot(name: "new-bot", provider: "prod", effectivePermissions: read),
                 DesiredBot(name: "inventory-agent", provider: "prod", effectivePermissions: writer),
@@ -74,6 +74,15 @@ enum SamplePlans {
                 owned("inventory-agent"), owned("rotator", daysAgo: 97), owned("guarded"), owned("old-bot"),
                 owned("gone"), owned("comeback"),
             ])
+        // A Sym token due for renewal: issued and sealed, then the old one revoked.
+        let renew = PlannedAction(
+            address: "prod/rotator/ci", provider: "prod", bot: "rotator", action: .renew, botID: "id-rotator",
+            reasons: [ActionReason(.renewalDue, "expires in 5d (renew_before 7d), by the service's clock")],
+            label: "ci", lifetimeSeconds: 30 * 86_400, revokeTokenIDs: ["token-old"])
+        return PlanDocument(
+            createdAt: base.createdAt, configuration: base.configuration, options: base.options,
+            providers: base.providers, actions: (base.actions + [renew]).sorted { $0.address < $1.address },
+            drift: base.drift, guards: base.guards, inputs: base.inputs, recipients: base.recipients)
     }
 
     static func driftOnly() throws -> PlanDocument {

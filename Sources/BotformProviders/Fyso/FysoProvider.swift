@@ -169,7 +169,8 @@ public struct FysoProvider: BotProvider {
             }
         }
         return Listing(
-            bots: pages.flatMap(\.bots), calls: pages.count, mismatch: Self.mismatch(pages), serviceNow: first.serviceNow)
+            bots: pages.flatMap(\.bots), calls: pages.count, mismatch: Self.mismatch(pages),
+            serviceNow: first.serviceNow)
     }
 
     /// Why the pages do not add up to the total the first one reported; nil when they do, or when the

@@ -285,10 +285,9 @@ extension SandboxService {
             default:
                 ids = []
             }
-            // Revoked bots listed too (the default): a page is a slice of the ids, not of every bot.
-            let listed =
-                settings.listIncludesRevoked
-                ? ids.filter { state.bots.index(forKey: $0) != nil } : ids.filter { state.bots[$0]?.isActive == true }
+            // Revoked bots listed too (the default; bots are never deleted): a page is a slice of the ids,
+            // and only its own bots are looked up.
+            let listed = settings.listIncludesRevoked ? ids : ids.filter { state.bots[$0]?.isActive == true }
             var slice = listed[...]
             if let pageSize = settings.botListPageSize {
                 let start = min((page - 1) * pageSize, listed.count)
