@@ -239,3 +239,69 @@ struct FoksEndToEndTests {
         #expect(plan.stderr.contains("/nonexistent/foks"), "\(plan.stderr)")
     }
 }
+
+@Suite("Fyso, Sym and FOKS in one run", .serialized, .timeLimit(.minutes(5)))
+struct ThreeServicesTests {
+    @Test("one configuration, three providers: one plan document, one apply, one sealed file; then converged")
+    func allThree() async throws {
+        let sandbox = try SandboxProcess()
+        defer { sandbox.stop() }
+        let workspace = try Workspace(sandbox: sandbox)
+        workspace.environment["SYM_JWT"] = sandbox.symToken
+        let home = workspace.directory.appendingPathComponent("foks-home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        #expect(
+            try FoksEndToEndTests.Lab.standin([
+                "--home", home.path, "standin", "init", "--user", "alice", "--host", "foks.example",
+            ]).status == 0)
+        try """
+        version: 1
+        providers:
+          prod:
+            type: fyso
+            url: \(sandbox.url)
+            tenant: sandbox
+            credentials: {email_env: FYSO_EMAIL, password_env: FYSO_PASSWORD}
+          sym:
+            type: sym
+            url: \(sandbox.url)/api/v1
+            credentials: {token_env: SYM_JWT}
+          team:
+            type: foks
+            host: foks.example
+            binary: \(FoksEndToEndTests.standin)
+            home: \(home.path)
+        bots:
+          agent:
+            provider: prod
+            permissions: {products: [read]}
+          deployer:
+            provider: sym
+            tokens:
+              ci: {expires_in: 30d}
+          builder:
+            provider: team
+            role: member/0
+        output:
+          sealed: secrets.sealed.yaml
+        """.write(toFile: workspace.path("botform.yaml"), atomically: true, encoding: .utf8)
+
+        let plan = try workspace.run(["plan", "--format", "json"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let document = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
+        let types = (document?["providers"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String }
+        #expect(Set(types) == ["fyso", "sym", "foks"])
+        let actions = (document?["actions"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String }
+        #expect(Set(actions) == ["prod/agent", "sym/deployer", "sym/deployer/ci", "team/builder"])
+
+        let apply = try workspace.run(["apply", "--auto-approve"])
+        #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
+        let secrets = try workspace.unsealed()
+        #expect(Set(secrets.keys) == ["prod/agent", "sym/deployer/ci", "team/builder"])
+        let sealed = try String(contentsOfFile: workspace.path("secrets.sealed.yaml"), encoding: .utf8)
+        for type in ["fyso", "sym", "foks"] { #expect(sealed.contains("type: \(type)"), "\(type) origin recorded") }
+        #expect(sealed.contains("tenant: alice"), "where FOKS entries were issued: host and user")
+        #expect(try workspace.run(["plan", "--detailed-exitcode"]).status == 0)
+        try workspace.expectNoLeaks(Array(secrets.values))
+    }
+}
