@@ -274,7 +274,15 @@ struct SymRenewalCrashTests {
             process.standardError = FileHandle.nullDevice
             process.standardInput = FileHandle.nullDevice
             try process.run()
-            try await Task.sleep(for: .milliseconds(Int.random(in: 100...900, using: &generator)))
+            // Killed once the journal holds a random number of records (intents, issues, revokes), so the
+            // kill lands mid-renewal however fast or loaded the machine is.
+            let records = Int.random(in: 1...30, using: &generator)
+            let journal = workspace.path("secrets.sealed.yaml.journal")
+            while process.isRunning {
+                let lines = (try? String(contentsOfFile: journal, encoding: .utf8))?.split(separator: "\n").count ?? 0
+                if lines >= records { break }
+                try await Task.sleep(for: .milliseconds(2))
+            }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
@@ -299,5 +307,28 @@ struct SymRenewalCrashTests {
         let sealedIDs = try SymEndToEndTests.sealedIDs(workspace)
         #expect(Set(live.keys) == Set(sealedIDs.filter { $0.key.split(separator: "/").count == 3 }.values))
         try workspace.expectNoLeaks(seen)
+    }
+}
+
+@Suite("Sym credentials")
+struct SymCredentialTests {
+    @Test("a token with a trailing newline is trimmed; one with a line break inside is refused, never quoted")
+    func lineBreaks() async throws {
+        let sandbox = try SandboxProcess()
+        defer { sandbox.stop() }
+        let workspace = try Workspace(sandbox: sandbox)
+        try SymEndToEndTests.configure(
+            workspace,
+            sym: """
+                  deployer:
+                    provider: sym
+                """)
+        let trimmed = try workspace.run(["plan"], environment: ["SYM_JWT": sandbox.symToken + "\n"])
+        #expect(trimmed.status == 0, "\(trimmed.stderr)")
+        let broken = "eyJhbGciOiJub25lIn0.\neyJzdWIiOiJ4In0.c2ln"
+        let refused = try workspace.run(["plan"], environment: ["SYM_JWT": broken])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("SYM_JWT") && refused.stderr.contains("line break"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("eyJzdWIiOiJ4In0") && !refused.stdout.contains("eyJzdWIiOiJ4In0"))
     }
 }

@@ -292,3 +292,94 @@ struct FoksPlanningTests {
         #expect(plan.drift.isEmpty)
     }
 }
+
+@Suite("Credentials: review findings")
+struct CredentialReviewTests {
+    static let member = FoksRole.member(0)
+
+    func foksPlan(_ observed: [ObservedBot], owned: [OwnedBot]) throws -> Plan {
+        let provider = ProviderConfig(
+            name: "foks", settings: .foks(FoksSettings(host: "foks.example", binary: "foks", home: nil)))
+        let bot = DesiredBot(name: "deployer", provider: "foks", foksRole: Self.member)
+        return try Planner.plan(
+            PlanRequest(
+                desired: DesiredState(baseDirectory: ".", providers: [provider], bots: [bot]),
+                observations: [
+                    "foks": ProviderObservation(
+                        provider: "foks", bots: observed, capabilities: FoksPlanningTests.capabilities, listCalls: 1)
+                ], ownership: Ownership(owned), now: SymWorld.now))
+    }
+
+    func key(_ id: String, _ role: FoksRole, minutesAfter: Double) -> ObservedBot {
+        ObservedBot(
+            id: id, name: "n\(id)", isActive: true, permissions: nil,
+            createdAt: SymWorld.now.addingTimeInterval(minutesAfter * 60), role: role)
+    }
+
+    @Test("only the key an unfinished registration could have made is Botform's: its role, its window, one")
+    func foksOrphansAreNarrow() throws {
+        let pending = OwnedBot(
+            provider: "foks", name: "deployer", id: nil, origin: .issued, issuedAt: nil, permissionsSHA256: nil,
+            secretHeld: false, pendingSince: SymWorld.now)
+        let plan = try foksPlan(
+            [
+                key("made", Self.member, minutesAfter: 0.2), key("human-owner", .owner, minutesAfter: 0.3),
+                key("human-admin", .admin, minutesAfter: 0.4), key("second", Self.member, minutesAfter: 0.5),
+                key("later", Self.member, minutesAfter: 30), key("earlier", Self.member, minutesAfter: -30),
+            ], owned: [pending])
+        let revoked = plan.actions.filter { $0.action == .revoke }.compactMap(\.botID)
+        #expect(revoked == ["made"])
+        #expect(Set(plan.drift.compactMap(\.botID)) == ["human-owner", "human-admin", "second", "later", "earlier"])
+    }
+
+    @Test("a Sym token issued by hand on the label before the unfinished issue is not taken for its orphan")
+    func symOrphansAreNarrow() throws {
+        var world = SymWorld()
+        world.declare("ci", tokens: [("deploy", 30, 7)])
+        world.onService(
+            "ci",
+            tokens: [
+                // Issued by the dead run a few seconds after its announcement, for 30 days.
+                ObservedToken(
+                    id: "orphan", label: "deploy", expiresAt: SymWorld.now.addingTimeInterval(5 + 30 * 86_400)),
+                // Issued by hand an hour before, and one for another lifetime.
+                ObservedToken(
+                    id: "hand", label: "deploy", expiresAt: SymWorld.now.addingTimeInterval(-3_600 + 30 * 86_400)),
+                ObservedToken(id: "other", label: "deploy", expiresAt: SymWorld.now.addingTimeInterval(5 + 7 * 86_400)),
+            ])
+        world.ownBot("ci")
+        world.ownToken("ci", "deploy", id: nil, expiresInDays: 0, held: false, pendingSince: SymWorld.now)
+        let plan = try world.plan()
+        #expect(plan.actions.map(\.revokeTokenIDs) == [["orphan"]])
+        #expect(Set(plan.drift.compactMap(\.botID)) == ["hand", "other"])
+    }
+
+    @Test("a protected bot's tokens are protected; a token of a bot not yet on the service brings the bot")
+    func protectAndTarget() throws {
+        var world = SymWorld()
+        world.bots = [
+            DesiredBot(name: "ci", provider: "sym", protect: true, tokens: [])
+        ]
+        world.onService("ci", tokens: [SymWorld.token("t", "gone", expiresInDays: 9)])
+        world.ownBot("ci")
+        world.ownToken("ci", "gone", id: "t", expiresInDays: 9)
+        let plan = try world.plan()
+        #expect(plan.actions.map(\.blocked?.code) == [.protected])
+
+        var fresh = SymWorld()
+        fresh.declare("new", tokens: [("ci", 30, 7)])
+        let targeted = try fresh.plan(targets: ["sym/new/ci"])
+        #expect(targeted.actions.map(\.address) == ["sym/new", "sym/new/ci"])
+    }
+
+    @Test("a FOKS role is a string in plan JSON, and reads back")
+    func roleJSON() throws {
+        let action = PlannedAction(
+            address: "foks/x", provider: "foks", bot: "x", action: .renew, reasons: [ActionReason(.roleChanged, "r")],
+            role: .member(-5), previousRole: .owner)
+        let data = try JSONEncoder().encode(action)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(#""role":"member\/-5""#) || text.contains(#""role":"member/-5""#), "\(text)")
+        #expect(try JSONDecoder().decode(PlannedAction.self, from: data) == action)
+    }
+}

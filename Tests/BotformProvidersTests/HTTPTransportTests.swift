@@ -1,8 +1,9 @@
 import AsyncHTTPClient
 import BotformCore
-import BotformProviders
 import Foundation
 import Testing
+
+@testable import BotformProviders
 
 /// The transport's edges: rate limits with and without `Retry-After`, quotas, refused connections.
 @Suite("HTTP transport edges", .timeLimit(.minutes(1)))
@@ -180,4 +181,12 @@ struct HTTPTransportTests {
         let wait = policy.rateLimitWait(retryAfter: formatter.string(from: later), count: 1, now: now)
         #expect(wait > .seconds(29) && wait <= .seconds(30))
     }
+}
+
+@Test("an HTTP client error is described by its kind, never by the header values it carries")
+func describeHidesHeaderValues() {
+    let error = HTTPClientError.invalidHeaderFieldValues(["Bearer eyJsecret-token-value\n"])
+    let text = HTTPTransport.describe(error)
+    #expect(!text.contains("eyJsecret"), "\(text)")
+    #expect(text.contains("invalidHeaderField"), "\(text)")
 }

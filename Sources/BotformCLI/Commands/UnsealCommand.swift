@@ -117,6 +117,14 @@ struct UnsealCommand: ParsableCommand {
         case .raw:
             terminal.out(opened.first?.secret.reveal() ?? "")
         case .env:
+            // Two addresses that make one variable name (`a-b/c` and `a/b-c`, `Ci` and `ci`) would leave
+            // only the last when sourced: refuse before printing anything.
+            let names = Dictionary(grouping: opened.map(\.0.address)) { Self.variable($0) }
+            if let (name, clash) = names.first(where: { $0.value.count > 1 }) {
+                throw CLIError(
+                    "\(clash.sorted().map { "\"\($0)\"" }.joined(separator: " and ")) would all be \(name); choose one with --bot, or use --format json"
+                )
+            }
             for (entry, secret) in opened {
                 terminal.out("\(Self.variable(entry.address))=\(Self.shellQuoted(secret.reveal()))")
             }
@@ -126,6 +134,7 @@ struct UnsealCommand: ParsableCommand {
                     entry.address,
                     .object([
                         ("provider", .string(entry.provider)), ("bot", .string(entry.bot)),
+                        ("label", entry.label.map(JSONValue.string) ?? .null),
                         ("id", entry.id.map(JSONValue.string) ?? .null),
                         ("secret", .string(secret.reveal())),
                     ])

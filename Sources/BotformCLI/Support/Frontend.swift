@@ -242,9 +242,16 @@ struct Frontend {
     func read(_ source: CredentialSource, provider: String, what: String) throws -> String {
         switch source {
         case .environment(let name):
-            guard let value = environment[name], !value.isEmpty else {
+            // Trimmed as a file's value is: a CI secret pasted with its trailing newline is the same secret.
+            guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty
+            else {
                 throw CLIError(
                     "provider \"\(provider)\": the \(what) is read from the environment variable \(name), which is not set"
+                )
+            }
+            guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw CLIError(
+                    "provider \"\(provider)\": the \(what) in the environment variable \(name) holds a line break or another control character (not shown); set it to the bare value"
                 )
             }
             return value
@@ -255,6 +262,11 @@ struct Frontend {
             let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !value.isEmpty else {
                 throw CLIError("provider \"\(provider)\": the \(what) file \"\(path)\" is empty")
+            }
+            guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw CLIError(
+                    "provider \"\(provider)\": the \(what) file \"\(path)\" holds more than one line or a control character (not shown); it must hold the bare value"
+                )
             }
             return value
         }

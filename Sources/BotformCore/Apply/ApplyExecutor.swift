@@ -110,8 +110,9 @@ public struct ApplyExecutor: Sendable {
         return result
     }
 
-    struct ActionFailure: Error {
+    struct ActionFailure: Error, CustomStringConvertible {
         let message: String
+        var description: String { message }
         /// The service issued a secret that could not be sealed.
         var unsealed = false
     }

@@ -18,6 +18,22 @@ public enum FoksRole: Sendable, Hashable, Codable, CustomStringConvertible, Comp
         }
     }
 
+    /// In JSON (plan files), the canonical long form as a string: `"member/-5"`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do {
+            self = try FoksRole.parse(text)
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a FOKS role: \(error)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
     /// The argument to pass to `foks bot new --role`.
     public var argument: String {
         switch self {

@@ -138,6 +138,17 @@ public struct FoksSettings: Sendable, Hashable, Codable {
     /// Passed as `foks --home` when set, to isolate the agent's state.
     public var home: String?
 
+    /// The host as compared between runs: lower-case, without a scheme, FOKS's default port (443), a
+    /// trailing dot or slash.
+    public static func normalizedHost(_ host: String) -> String {
+        var text = host.lowercased().trimmingCharacters(in: .whitespaces)
+        if let range = text.range(of: "://") { text = String(text[range.upperBound...]) }
+        while text.hasSuffix("/") { text.removeLast() }
+        if text.hasSuffix(":443") { text.removeLast(4) }
+        while text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+
     public init(host: String, binary: String, home: String?) {
         self.host = host
         self.binary = binary
@@ -186,7 +197,7 @@ public struct ProviderConfig: Sendable, Hashable, Codable {
         switch settings {
         case .fyso(let fyso): ProviderOrigin(type: .fyso, endpoint: fyso.endpoint.normalized, tenant: fyso.tenant)
         case .sym(let sym): ProviderOrigin(type: .sym, endpoint: sym.endpoint.normalized, tenant: nil)
-        case .foks(let foks): ProviderOrigin(type: .foks, endpoint: foks.host.lowercased(), tenant: nil)
+        case .foks(let foks): ProviderOrigin(type: .foks, endpoint: FoksSettings.normalizedHost(foks.host), tenant: nil)
         }
     }
 }

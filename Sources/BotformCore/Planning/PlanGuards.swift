@@ -42,8 +42,15 @@ public enum PlanGuards {
             actions[index].blocked = nil
         }
         for index in actions.indices where actions[index].action.isDestructive && actions[index].blocked == nil {
-            let address = actions[index].address
-            if protected.contains(address), !allowed.contains(address) {
+            let action = actions[index]
+            let address = action.address
+            // A protected bot's tokens are protected with it; what Botform's own unfinished runs left
+            // (a replaced or never-delivered credential) is not a credential anyone uses.
+            let bot = "\(action.provider)/\(action.bot)"
+            let cleanup = action.reasons.allSatisfy { $0.code == .superseded || $0.code == .issuedUnsealed }
+            if protected.contains(address) || protected.contains(bot), !cleanup,
+                !allowed.contains(address), !allowed.contains(bot)
+            {
                 actions[index].blocked = ActionBlock(
                     .protected,
                     "\(address) is protected; to \(actions[index].action.rawValue) it, name it in --allow-destroy")

@@ -10,6 +10,8 @@ extension Planner.Run {
     /// exactly one live token: a renewal seals the new token before it revokes the old; a token issued
     /// by a run that never sealed it, and one a renewal replaced without revoking, are revoked.
     mutating func planTokens(_ bot: DesiredBot, observed: ObservedBot?, entries: [OwnedBot], now: Date, visible: Bool) {
+        // The service's clock against the runner's, which stamped the journal: applied to `pending_since`.
+        let skew = now.timeIntervalSince(request.now)
         let provider = bot.provider
         let owned = Dictionary(entries.compactMap { entry in entry.label.map { ($0, entry) } }) { first, _ in first }
         let live = observed?.tokens ?? []
@@ -55,7 +57,9 @@ extension Planner.Run {
                         leftovers.append(id)
                         reasons.append(ActionReason(.superseded, "the token a renewal that did not finish replaces"))
                     }
-                    let orphans = live.filter { $0.label == token.label && !held.contains($0.id) }.map(\.id)
+                    let orphans = Self.orphans(
+                        of: entry, label: token.label, lifetime: token.expiresIn.seconds, live: live, held: held,
+                        skew: skew)
                     if !orphans.isEmpty {
                         leftovers += orphans
                         reasons.append(
@@ -112,7 +116,7 @@ extension Planner.Run {
                 let left = Int64(expiresAt.timeIntervalSince(now))
                 renewal = ActionReason(
                     .renewalDue,
-                    "expires in \(BotformDuration.humanize(seconds: max(0, left))) (renew_before \(token.renewBefore)), by the service's clock",
+                    "expires in \(BotformDuration.humanize(seconds: max(0, left))) (renew_before \(BotformDuration.humanize(seconds: token.renewBefore.seconds))), by the service's clock",
                     ageSeconds: nil)
             }
             if let renewal {
@@ -126,12 +130,14 @@ extension Planner.Run {
             reportUnmanagedTokens(bot, label: token.label, live: live, held: held, accounted: &accounted)
         }
 
-        // Tokens Botform holds under labels no longer declared: revoked with their leftovers.
+        // Tokens Botform holds under labels no longer declared: revoked with their leftovers (a token an
+        // unfinished issue made included: its lifetime is not known any more, so any made in the window).
         for (label, entry) in owned.sorted(by: { $0.key < $1.key })
         where !declaredLabels.contains(label) && inScope(token: label, of: bot.name, provider: provider) {
             let address = "\(bot.address)/\(label)"
             recordTokenInput(address, entry: entry, live: live.filter { $0.label == label })
-            let ids = ([entry.id].compactMap { $0 } + entry.retiring).filter { liveByID[$0] != nil }
+            let orphans = Self.orphans(of: entry, label: label, lifetime: nil, live: live, held: held, skew: skew)
+            let ids = ([entry.id].compactMap { $0 } + entry.retiring + orphans).filter { liveByID[$0] != nil }
             accounted.formUnion(ids)
             if ids.isEmpty {
                 if observed != nil || !visible {
@@ -160,6 +166,30 @@ extension Planner.Run {
             reportUnmanaged(bot, token: token, label: label.isEmpty ? token.id : label)
             accounted.insert(token.id)
         }
+    }
+
+    /// How long after an announced call the credential it made may appear: the call's timeout and
+    /// retries. A credential made outside this window is not the call's.
+    static let issueWindow: TimeInterval = 10 * 60
+    /// Clock slack between a service and the runner that stamped the journal.
+    static let clockSlack: TimeInterval = 60
+
+    /// Tokens an unfinished issue for this entry made and no entry holds: live, of the label, made
+    /// within the window after the announcement (a token's making is its expiry less the lifetime asked
+    /// for; Sym lists no creation time). A token issued by hand with the same label earlier or later is
+    /// not one of them: it stays someone else's, reported as drift.
+    static func orphans(
+        of entry: OwnedBot, label: String, lifetime: Int64?, live: [ObservedToken], held: Set<String>,
+        skew: TimeInterval
+    ) -> [String] {
+        guard let since = entry.pendingSince?.addingTimeInterval(skew) else { return [] }
+        let window = since.addingTimeInterval(-clockSlack)...since.addingTimeInterval(issueWindow)
+        return live.filter { token in
+            guard token.label == label, !held.contains(token.id) else { return false }
+            guard let lifetime else { return true }
+            guard let expires = token.expiresAt else { return false }
+            return window.contains(expires.addingTimeInterval(-Double(lifetime)))
+        }.map(\.id)
     }
 
     /// Live tokens with a declared label that Botform does not hold: created outside Botform.
@@ -199,42 +229,53 @@ extension Planner.Run {
     }
 
     /// A service that names credentials itself (FOKS): keys the sealed file does not hold are Botform's
-    /// own when a registration of this provider was announced before they were made and never recorded
-    /// (the run died between the call and the seal), and Botform's to finish when a renewal replaced
-    /// them. Either way they are revoked; everything else unaccounted stays unmanaged.
+    /// to revoke in two cases only. A key a renewal replaced, sealed, whose revoke did not complete
+    /// (`retiring`). And the key an announced registration made when the run died before recording it:
+    /// at most one per unfinished entry, at the entry's declared role, made within the call's window after
+    /// the announcement. Every other unaccounted key stays unmanaged (drift, or `policy.unmanaged`).
     mutating func planUnsealed(provider: String, observation: ProviderObservation, accounted: inout Set<String>) {
         let entries = request.ownership.entries(of: provider)
-        let retiring = Dictionary(entries.flatMap { entry in entry.retiring.map { ($0, entry) } }) { first, _ in first }
-        // The earliest unfinished announcement; a minute's slack for the service's clock against ours.
-        let since = entries.compactMap(\.pendingSince).min()?.addingTimeInterval(-60)
-        for bot in observation.bots.sorted(by: { $0.name < $1.name }) where bot.isActive && !accounted.contains(bot.id)
-        {
-            let address = "\(provider)/\(bot.name)"
-            guard inScope(address) || retiring[bot.id].map({ inScope($0.address) }) == true else { continue }
-            if let owner = retiring[bot.id] {
-                accounted.insert(bot.id)
-                recordInput(address, observed: bot, owner: owner)
+        let active = observation.bots.filter(\.isActive)
+        let byID = Dictionary(active.map { ($0.id, $0) }) { first, _ in first }
+        for owner in entries.sorted(by: { $0.address < $1.address }) where inScope(owner.address) {
+            for id in owner.retiring {
+                guard let key = byID[id], !accounted.contains(id) else { continue }
+                accounted.insert(id)
+                let address = "\(provider)/\(key.name)"
+                recordInput(address, observed: key, owner: owner)
+                // Recorded against the entry that lists it, so the revoke takes it off `retiring`.
                 actions.append(
                     PlannedAction(
-                        address: address, provider: provider, bot: bot.name, action: .revoke, botID: bot.id,
+                        address: address, provider: provider, bot: owner.name, action: .revoke, botID: id,
                         reasons: [
                             ActionReason(
                                 .superseded,
-                                "replaced by \(owner.address) in a renewal whose revoke did not complete; revoking it")
-                        ], role: bot.role))
-            } else if let since, let created = bot.createdAt, created >= since {
-                accounted.insert(bot.id)
-                recordInput(address, observed: bot, owner: nil)
-                actions.append(
-                    PlannedAction(
-                        address: address, provider: provider, bot: bot.name, action: .revoke, botID: bot.id,
-                        reasons: [
-                            ActionReason(
-                                .issuedUnsealed,
-                                "made by a run that announced a registration and never sealed it: Botform's own, never delivered; revoking it"
+                                "key \(key.name), replaced by \(owner.address) in a renewal whose revoke did not complete; revoking it"
                             )
-                        ], role: bot.role))
+                        ], role: key.role))
             }
+            guard let since = owner.pendingSince else { continue }
+            let role = request.desired.bots.first { $0.provider == provider && $0.name == owner.name }?.foksRole
+            let window = since.addingTimeInterval(-Self.clockSlack)...since.addingTimeInterval(Self.issueWindow)
+            let made = active.filter { key in
+                guard !accounted.contains(key.id), let created = key.createdAt, window.contains(created) else {
+                    return false
+                }
+                return role == nil || key.role == role
+            }.min { ($0.createdAt ?? .distantFuture) < ($1.createdAt ?? .distantFuture) }
+            guard let key = made else { continue }
+            accounted.insert(key.id)
+            let address = "\(provider)/\(key.name)"
+            recordInput(address, observed: key, owner: nil)
+            actions.append(
+                PlannedAction(
+                    address: address, provider: provider, bot: key.name, action: .revoke, botID: key.id,
+                    reasons: [
+                        ActionReason(
+                            .issuedUnsealed,
+                            "key \(key.name) was made for \(owner.address) by a run that died before sealing it: Botform's own, never delivered; revoking it"
+                        )
+                    ], role: key.role))
         }
     }
 }

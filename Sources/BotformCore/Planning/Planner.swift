@@ -212,7 +212,13 @@ public enum Planner {
                 let owner = request.ownership[bot.address]
                 var matched: String?
                 var registering = false
-                if inScope(bot.address) {
+                // A targeted token of a bot not on the service yet brings the bot's registration with it,
+                // as Terraform plans a target's dependencies.
+                let known = (owner?.id ?? activeByName[bot.name]?.id).flatMap { byID[$0] }
+                let tokenTargeted =
+                    capabilities.issuesTokens
+                    && bot.tokens.contains { inScope(token: $0.label, of: bot.name, provider: provider) }
+                if inScope(bot.address) || (tokenTargeted && known?.isActive != true) {
                     let before = actions.count
                     matched = planDeclared(
                         bot, owner: owner, byID: byID, activeByName: activeByName, capabilities: capabilities,
@@ -431,13 +437,11 @@ public enum Planner {
             }
             if !holdsSecret { return id }
             if owner.secretLost {
-                actions.append(
-                    rotation(
-                        bot, observed,
-                        [
-                            ActionReason(
-                                .secretLost, "secret_lost: Botform issued this bot a secret that it does not hold")
-                        ], capabilities))
+                let message =
+                    capabilities.replacesNewFirst && owner.pendingSince != nil
+                    ? "secret_lost: a renewal did not finish (the run stopped after announcing it); renewing again, the held token stays sealed until the new one is"
+                    : "secret_lost: Botform issued this bot a secret that it does not hold"
+                actions.append(rotation(bot, observed, [ActionReason(.secretLost, message)], capabilities))
             } else if rotate.contains(address) {
                 actions.append(
                     rotation(

@@ -44,14 +44,7 @@ public struct FoksProvider: BotProvider {
     }
 
     static func sameHost(_ a: String, _ b: String) -> Bool {
-        func bare(_ text: String) -> String {
-            var host = text.lowercased()
-            if let range = host.range(of: "://") { host = String(host[range.upperBound...]) }
-            while host.hasSuffix("/") { host.removeLast() }
-            if host.hasSuffix(":443") { host.removeLast(4) }
-            return host
-        }
-        return bare(a) == bare(b)
+        FoksSettings.normalizedHost(a) == FoksSettings.normalizedHost(b)
     }
 
     public func execute(_ step: ProviderStep) async throws -> StepOutcome {

@@ -287,10 +287,17 @@ public struct HTTPTransport: Sendable {
         return true
     }
 
+    /// An error as log lines and messages may show it: its kind, never what it carries. Some errors
+    /// carry request data (AsyncHTTPClient's `invalidHeaderFieldValues` carries the header values, a
+    /// bearer token among them), so everything from the first parenthesis or bracket on is dropped.
     static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError { return "\(error)" }
         if error is NIOConnectionError { return "cannot connect" }
-        return String(describing: error).prefix(200).description
+        let text = String(describing: error)
+        let kind = String(text.prefix { $0 != "(" && $0 != "[" && $0 != "\n" }).prefix(200)
+        if error is HTTPClientError, text.hasPrefix("HTTPClientError.invalidHeaderField") {
+            return "\(kind) (a header the HTTP client refused to send: does a credential hold a line break?)"
+        }
+        return kind.isEmpty ? "an error of type \(type(of: error))" : String(kind)
     }
 
     private func seconds(_ duration: Duration) -> String { "\(duration.components.seconds) s" }

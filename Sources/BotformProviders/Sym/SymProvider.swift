@@ -111,7 +111,10 @@ public struct SymProvider: BotProvider {
     /// issued. Nil when the service does not say.
     func organization() async throws -> String? {
         let response = try await call(.GET, "/auth/login", idempotent: true)
-        guard (200...299).contains(response.status) else { return nil }
+        // Without the org, a token of another org could not be told from this one: refuse to plan.
+        guard (200...299).contains(response.status) else {
+            throw failure("asking which org the token acts in", response)
+        }
         return (try? SymWire.decoder.decode(SymWire.Login.self, from: response.body))?.organization
     }
 
