@@ -46,7 +46,7 @@ public struct DriftRenderer: Sendable {
         for provider in report.providers {
             out.append(
                 style.muted(
-                    "\(provider.name) (\(provider.type), \(provider.endpoint)\(provider.tenant.map { ", tenant \($0)" } ?? "")): \(provider.observedBots) bots read"
+                    "\(provider.name) (\(provider.type), \(provider.endpoint)\(provider.tenant.map { ", tenant \($0)" } ?? "")): \(provider.observedBots) bot\(provider.observedBots == 1 ? "" : "s") read"
                 ))
         }
         if !report.providers.isEmpty { out.append("") }

@@ -135,14 +135,20 @@ struct ApplyReport: Encodable, Sendable {
                 unsealed.contains(action.address)
                 ? .unsealed
                 : done.contains(action.address) ? .done : failures[action.address] != nil ? .failed : .notRun
-            let issues = [.register, .replace, .reset, .renew].contains(action.action)
+            // A Sym bot is created without a secret of its own (`origin: created`): nothing sealed for it.
+            let issues =
+                [.register, .replace, .reset, .renew].contains(action.action)
+                && ownership?[action.address]?.origin != .created
             var entry = Entry(
                 address: action.address, provider: action.provider, bot: action.bot, action: action.action,
                 outcome: outcome, botID: action.botID, previousBotID: nil,
                 secretSealed: outcome == .done && issues, error: failures[action.address])
             if outcome == .done, [.register, .replace, .renew].contains(action.action) {
                 entry.botID = ownership?[action.address]?.id
-                entry.previousBotID = action.action == .register ? nil : action.botID
+                // A token's renewal replaces the token it revokes, not its bot.
+                entry.previousBotID =
+                    action.action == .register
+                    ? nil : action.label != nil ? action.revokeTokenIDs?.first : action.botID
             }
             actions.append(entry)
             guard outcome == .done else { continue }
