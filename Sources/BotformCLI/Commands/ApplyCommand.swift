@@ -282,9 +282,10 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         if plan.summary.hasChanges {
             let progress = ProgressPrinter(terminal: terminal)
-            let executor = ApplyExecutor(
+            var executor = ApplyExecutor(
                 providers: connections.providers, custody: custody ?? NoCustody(), parallelism: parallelism,
                 progress: progress.handle)
+            executor.clockOffsets = connections.clockOffsets
             let run = await executor.run(plan)
             result.completed += run.completed
             result.failed += run.failed

@@ -54,6 +54,13 @@ struct ImportCommand: AsyncParsableCommand {
             func isTarget(_ location: SourceLocation?) -> Bool {
                 location.map { URL(fileURLWithPath: $0.file).standardizedFileURL.path == target } ?? false
             }
+            // A file that declares providers or the output holds more than bots and roles: overwriting it
+            // with imported bots would lose them.
+            if configuration.state.providers.contains(where: { isTarget($0.location) }) {
+                throw CLIError(
+                    "\"\(out)\" declares the providers (and the rest of the configuration); import writes only bots and roles, so it does not overwrite it even with --force: write to a file of its own (a configuration directory reads every *.yaml in it)"
+                )
+            }
             configuration.state.bots.removeAll { isTarget($0.location) }
             configuration.state.roles.removeAll { isTarget($0.location) }
         }

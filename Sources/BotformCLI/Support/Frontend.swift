@@ -57,6 +57,9 @@ struct Frontend {
         // @unchecked: built once before use, then only read; `close()` runs after every use.
         var providers: [String: any BotProvider] = [:]
         var summaries: [String: PlanDocument.ProviderSummary] = [:]
+        /// Each service's clock against this machine's (its answers' `Date` less ours), so what apply
+        /// records as issued is stamped in the service's time, the time rotation ages are judged by.
+        var clockOffsets: [String: TimeInterval] = [:]
         var embedded: SandboxServer?
         let http: HTTPClient
 
@@ -288,6 +291,9 @@ struct Frontend {
                     observations[observation.provider] = observation
                     connections.summaries[observation.provider]?.observedBots = observation.bots.count
                     connections.summaries[observation.provider]?.listCalls = observation.listCalls
+                    if let serviceNow = observation.serviceNow {
+                        connections.clockOffsets[observation.provider] = serviceNow.timeIntervalSinceNow
+                    }
                     if let tenant = observation.tenant, connections.summaries[observation.provider]?.tenant == nil {
                         connections.summaries[observation.provider]?.tenant = tenant
                     }

@@ -64,6 +64,6 @@ public struct Terminal: Sendable {
         case .note: severity = paint("note:", .cyan, stderr: true)
         }
         let prefix = diagnostic.location.map { "\($0): " } ?? "botform: "
-        return "\(prefix)\(severity) \(diagnostic.message)"
+        return "\(prefix)\(severity) \(Diagnostic.oneLine(diagnostic.message))"
     }
 }

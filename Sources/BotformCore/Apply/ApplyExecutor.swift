@@ -33,6 +33,9 @@ public struct ApplyExecutor: Sendable {
     /// fault tests run without real pauses.
     let now: @Sendable () -> Date
     let pause: @Sendable (Duration) async -> Void
+    /// Each provider's clock against this machine's: what is recorded as issued is stamped in the
+    /// service's time, as rotation ages are judged by the service's clock.
+    public var clockOffsets: [String: TimeInterval] = [:]
     private let observers: [String: Reobserver]
     /// Limits calls in flight to the services to `parallelism`. Actions waiting on the journal (an intent,
     /// or a secret being made durable) do not hold a place, so disk latency overlaps service latency.
@@ -339,7 +342,8 @@ public struct ApplyExecutor: Sendable {
         do {
             try await custody.recordIssued(
                 IssuedCredential(
-                    entry: action.entry, id: id, permissions: nil, secret: secret, at: now(), expiresAt: expiresAt,
+                    entry: action.entry, id: id, permissions: nil, secret: secret, at: stamp(action),
+                    expiresAt: expiresAt,
                     retiring: replaced))
         } catch {
             throw ActionFailure(
@@ -432,6 +436,11 @@ public struct ApplyExecutor: Sendable {
         try await custody.recordRevoked(entry: action.entry, id: id)
     }
 
+    /// Now, in the clock of the action's service.
+    private func stamp(_ action: PlannedAction) -> Date {
+        now().addingTimeInterval(clockOffsets[action.provider] ?? 0)
+    }
+
     /// Seals a secret; failing that, the secret is lost (the intent on record makes the next plan reset it).
     private func seal(
         _ action: PlannedAction, id: String, permissions: Permissions, secret: Secret, retiring: [String] = []
@@ -439,7 +448,7 @@ public struct ApplyExecutor: Sendable {
         do {
             try await custody.recordIssued(
                 IssuedCredential(
-                    entry: action.entry, id: id, permissions: permissions, secret: secret, at: now(),
+                    entry: action.entry, id: id, permissions: permissions, secret: secret, at: stamp(action),
                     retiring: retiring))
         } catch {
             throw ActionFailure(

@@ -24,12 +24,36 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
         Diagnostic(.warning, message, at: location)
     }
 
-    /// The compiler-style line: `file:line:column: severity: message`.
+    /// The compiler-style line: `file:line:column: severity: message`. One line, whatever the message
+    /// quotes from the input: a line break in a quoted value is shown escaped, so it cannot start a line
+    /// of its own (a CI runner reads a line starting `::` as a command).
     public var description: String {
+        let text = Self.oneLine(message)
         if let location {
-            return "\(location): \(severity.rawValue): \(message)"
+            return "\(location): \(severity.rawValue): \(text)"
         }
-        return "\(severity.rawValue): \(message)"
+        return "\(severity.rawValue): \(text)"
+    }
+
+    public static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\t" }) else {
+            return text
+        }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result.unicodeScalars.append(scalar)
+            default:
+                if scalar.properties.generalCategory == .control {
+                    result += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result
     }
 }
 
