@@ -259,7 +259,7 @@ struct SymRenewalCrashTests {
         #expect(try workspace.run(["apply", "--auto-approve"]).status == 0)
         var seen: [String] = Array(try workspace.unsealed().values)
 
-        try await sandbox.call(.PUT, "/_sandbox/faults", ["latencyMs": 40])
+        try await sandbox.call(.PUT, "/_sandbox/faults", ["latencyMs": 150])
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         for _ in 0..<6 {

@@ -50,7 +50,7 @@ extension Planner.Run {
                     reasons.append(
                         ActionReason(.superseded, "replaced by a renewal whose revoke did not complete; revoking it"))
                 }
-                if entry.pendingSince != nil {
+                if !entry.unrecordedTimes.isEmpty {
                     // A renewal that did not finish: the token it replaces is still Botform's, and goes once
                     // the new one is sealed.
                     if let id = entry.id, !entry.secretHeld, liveByID[id] != nil {
@@ -168,28 +168,39 @@ extension Planner.Run {
         }
     }
 
-    /// How long after an announced call the credential it made may appear: the call's timeout and
-    /// retries. A credential made outside this window is not the call's.
-    static let issueWindow: TimeInterval = 10 * 60
-    /// Clock slack between a service and the runner that stamped the journal.
-    static let clockSlack: TimeInterval = 60
+    /// How long after an announced call the credential it made may appear: the call's timeout.
+    static let issueWindow: TimeInterval = 120
+    /// Clock slack between a service and the runner that stamped the journal. A credential made before the
+    /// announcement cannot be the call's (the intent is durable before the call is sent).
+    static let clockSlack: TimeInterval = 2
 
-    /// Tokens an unfinished issue for this entry made and no entry holds: live, of the label, made
-    /// within the window after the announcement (a token's making is its expiry less the lifetime asked
-    /// for; Sym lists no creation time). A token issued by hand with the same label earlier or later is
-    /// not one of them: it stays someone else's, reported as drift.
+    /// The tokens the unfinished issues for this entry made, which no entry holds: live, of the label,
+    /// made after the first announcement and within the call's timeout of the last (its creation time, or
+    /// its expiry less the lifetime asked for). Each call makes at most one, so when more fit than calls
+    /// were announced, some were issued by hand and which is a guess: Botform never revokes what may be
+    /// someone else's, and every candidate stays drift (unmanaged), for a person or
+    /// `policy.unmanaged: revoke` to decide.
     static func orphans(
         of entry: OwnedBot, label: String, lifetime: Int64?, live: [ObservedToken], held: Set<String>,
         skew: TimeInterval
     ) -> [String] {
-        guard let since = entry.pendingSince?.addingTimeInterval(skew) else { return [] }
-        let window = since.addingTimeInterval(-clockSlack)...since.addingTimeInterval(issueWindow)
-        return live.filter { token in
+        let times = entry.unrecordedTimes
+        guard let window = window(times, skew: skew) else { return [] }
+        let candidates = live.filter { token in
             guard token.label == label, !held.contains(token.id) else { return false }
-            guard let lifetime else { return true }
-            guard let expires = token.expiresAt else { return false }
+            if let created = token.createdAt { return window.contains(created) }
+            guard let lifetime, let expires = token.expiresAt else { return false }
             return window.contains(expires.addingTimeInterval(-Double(lifetime)))
-        }.map(\.id)
+        }
+        // Each announced call made at most one: more candidates than calls means some are not Botform's.
+        return candidates.count <= times.count ? candidates.map(\.id) : []
+    }
+
+    /// When the unfinished calls may have made their credentials (in the service's clock): from just
+    /// before the first announcement to the call timeout after the last.
+    static func window(_ times: [Date], skew: TimeInterval) -> ClosedRange<Date>? {
+        guard let first = times.min(), let last = times.max() else { return nil }
+        return first.addingTimeInterval(skew - clockSlack)...last.addingTimeInterval(skew + issueWindow)
     }
 
     /// Live tokens with a declared label that Botform does not hold: created outside Botform.
@@ -231,8 +242,8 @@ extension Planner.Run {
     /// A service that names credentials itself (FOKS): keys the sealed file does not hold are Botform's
     /// to revoke in two cases only. A key a renewal replaced, sealed, whose revoke did not complete
     /// (`retiring`). And the key an announced registration made when the run died before recording it:
-    /// at most one per unfinished entry, at the entry's declared role, made within the call's window after
-    /// the announcement. Every other unaccounted key stays unmanaged (drift, or `policy.unmanaged`).
+    /// the only key at the entry's declared role made within the call's window after the announcement.
+    /// Every other unaccounted key stays unmanaged (drift, or `policy.unmanaged`).
     mutating func planUnsealed(provider: String, observation: ProviderObservation, accounted: inout Set<String>) {
         let entries = request.ownership.entries(of: provider)
         let active = observation.bots.filter(\.isActive)
@@ -254,28 +265,31 @@ extension Planner.Run {
                             )
                         ], role: key.role))
             }
-            guard let since = owner.pendingSince else { continue }
             let role = request.desired.bots.first { $0.provider == provider && $0.name == owner.name }?.foksRole
-            let window = since.addingTimeInterval(-Self.clockSlack)...since.addingTimeInterval(Self.issueWindow)
-            let made = active.filter { key in
+            guard let window = Self.window(owner.unrecordedTimes, skew: 0) else { continue }
+            let candidates = active.filter { key in
                 guard !accounted.contains(key.id), let created = key.createdAt, window.contains(created) else {
                     return false
                 }
                 return role == nil || key.role == role
-            }.min { ($0.createdAt ?? .distantFuture) < ($1.createdAt ?? .distantFuture) }
-            guard let key = made else { continue }
-            accounted.insert(key.id)
-            let address = "\(provider)/\(key.name)"
-            recordInput(address, observed: key, owner: nil)
-            actions.append(
-                PlannedAction(
-                    address: address, provider: provider, bot: key.name, action: .revoke, botID: key.id,
-                    reasons: [
-                        ActionReason(
-                            .issuedUnsealed,
-                            "key \(key.name) was made for \(owner.address) by a run that died before sealing it: Botform's own, never delivered; revoking it"
-                        )
-                    ], role: key.role))
+            }
+            // Each announced call made at most one key: more candidates than calls means some were made by
+            // hand, and which is a guess; Botform never revokes what may be someone else's (they stay drift).
+            guard candidates.count <= owner.unrecordedTimes.count else { continue }
+            for key in candidates {
+                accounted.insert(key.id)
+                let address = "\(provider)/\(key.name)"
+                recordInput(address, observed: key, owner: nil)
+                actions.append(
+                    PlannedAction(
+                        address: address, provider: provider, bot: key.name, action: .revoke, botID: key.id,
+                        reasons: [
+                            ActionReason(
+                                .issuedUnsealed,
+                                "key \(key.name) was made for \(owner.address) by a run that died before sealing it: Botform's own, never delivered; revoking it"
+                            )
+                        ], role: key.role))
+            }
         }
     }
 }

@@ -43,11 +43,14 @@ public struct ObservedToken: Sendable, Hashable {
     public var id: String
     public var label: String?
     public var expiresAt: Date?
+    /// When the token was issued, when the service says.
+    public var createdAt: Date?
 
-    public init(id: String, label: String?, expiresAt: Date?) {
+    public init(id: String, label: String?, expiresAt: Date?, createdAt: Date? = nil) {
         self.id = id
         self.label = label
         self.expiresAt = expiresAt
+        self.createdAt = createdAt
     }
 
     public var fingerprint: String {

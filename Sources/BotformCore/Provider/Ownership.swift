@@ -35,12 +35,23 @@ public struct OwnedBot: Sendable, Hashable {
     /// When a call that issues a credential was announced and its outcome never recorded: a credential
     /// the service made for it after this moment and that no entry holds is Botform's own, never sealed.
     public var pendingSince: Date?
+    /// Every announcement of such a call since the credential was last recorded, oldest first (each run
+    /// that died adds one): the credential each made appears in its own window.
+    public var pendingTimes: [Date]
+    /// Announcements of calls that died unrecorded before the credential now held was issued: a call
+    /// still on its way to the service when its run died may make a credential after the next run looked,
+    /// so their windows are kept (for an hour) to recognise it later.
+    public var lostTimes: [Date] = []
+
+    /// Every announcement whose credential, if the service made one, is Botform's to revoke.
+    public var unrecordedTimes: [Date] { pendingTimes + lostTimes }
 
     public init(
         provider: String, name: String, id: String?, origin: Origin, issuedAt: Date?, permissionsSHA256: String?,
         secretHeld: Bool, label: String? = nil, expiresAt: Date? = nil, retiring: [String] = [],
-        pendingSince: Date? = nil
+        pendingSince: Date? = nil, pendingTimes: [Date] = []
     ) {
+        self.pendingTimes = pendingTimes.isEmpty ? (pendingSince.map { [$0] } ?? []) : pendingTimes
         self.provider = provider
         self.name = name
         self.id = id

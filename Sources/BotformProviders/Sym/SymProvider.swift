@@ -86,7 +86,9 @@ public struct SymProvider: BotProvider {
         var byUser: [String: [ObservedToken]] = [:]
         for token in tokens.tokens where token.expiresAt.map({ $0 > now }) ?? true {
             byUser[token.user.id.lowercased(), default: []].append(
-                ObservedToken(id: token.identifier.lowercased(), label: token.label, expiresAt: token.expiresAt))
+                ObservedToken(
+                    id: token.identifier.lowercased(), label: token.label, expiresAt: token.expiresAt,
+                    createdAt: token.createdAt))
         }
         var bots: [ObservedBot] = []
         for user in users.users where user.type == nil || user.type == "bot" {

@@ -66,11 +66,13 @@ enum SymWire {
         var identifier: String
         var user: Reference
         var expiresAt: Date?
+        var createdAt: Date?
         var label: String?
 
         enum CodingKeys: String, CodingKey {
             case identifier, user, label
             case expiresAt = "expires_at"
+            case createdAt = "created_at"
         }
     }
 

@@ -105,9 +105,9 @@ extension SealedFile {
                     provider: record.provider, bot: record.bot, id: nil, origin: .issued, issuedAt: nil,
                     permissionsSHA256: record.permissionsSHA256, sealedTo: [], secret: nil, label: record.label)
             entry.pendingBefore = entry.pending
-            entry.pendingSinceBefore = entry.pendingSince
+            entry.pendingTimesBefore = entry.pendingTimes
             entry.pending = record.action == "register" ? .register : .reset
-            entry.pendingSince = record.at
+            entry.pendingTimes = (entry.pendingBefore == nil ? [] : entry.pendingTimes) + [record.at]
             if entry.id == nil, record.action == "reset" { entry.id = record.id }
             entries[address] = entry
         case .aborted:
@@ -115,9 +115,9 @@ extension SealedFile {
             // attempt or run whose outcome is unknown), its held secret may still be dead.
             guard var entry = entries[address], entry.pending != nil else { return }
             entry.pending = entry.pendingBefore
-            entry.pendingSince = entry.pending == nil ? nil : entry.pendingSinceBefore
+            entry.pendingTimes = entry.pending == nil ? [] : entry.pendingTimesBefore
             entry.pendingBefore = nil
-            entry.pendingSinceBefore = nil
+            entry.pendingTimesBefore = []
             // An entry that exists only because of the refused call (no bot, no secret) goes with it.
             entries[address] =
                 entry.pending == nil && entry.id == nil && entry.secret == nil && entry.retiring.isEmpty ? nil : entry
@@ -126,12 +126,18 @@ extension SealedFile {
             var retiring = previous?.retiring ?? []
             for id in record.retiring ?? [] where !retiring.contains(id) { retiring.append(id) }
             retiring.removeAll { $0 == record.id }
-            entries[address] = SealedEntry(
+            // The announcements of earlier calls that died unrecorded (all but this call's own, the last):
+            // kept an hour, in case one of them still made a credential after this run looked.
+            var lost = (previous?.lostTimes ?? []) + (previous?.pendingTimes.dropLast() ?? [])
+            lost.removeAll { $0 < record.at.addingTimeInterval(-3_600) }
+            var issued = SealedEntry(
                 provider: record.provider, bot: record.bot, id: record.id, origin: .issued, issuedAt: record.at,
                 permissionsSHA256: record.permissionsSHA256 ?? previous?.permissionsSHA256,
                 sealedTo: (record.sealedTo ?? []).compactMap { try? AgeRecipient.parse($0) },
                 secret: record.age.flatMap { Base64.decode(Array($0.utf8), padded: true) }.map(AgeArmor.armor),
                 label: record.label, expiresAt: record.expiresAt, retiring: retiring)
+            issued.lostTimes = lost
+            entries[address] = issued
         case .adopted, .created:
             entries[address] = SealedEntry(
                 provider: record.provider, bot: record.bot, id: record.id,

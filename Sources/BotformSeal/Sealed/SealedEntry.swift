@@ -23,8 +23,13 @@ public struct SealedEntry: Sendable, Equatable {
     /// re-read entry that is pending stays pending whatever is refused next.
     var pendingBefore: IssueIntent?
     /// When the latest unfinished intent was recorded (see `OwnedBot.pendingSince`).
-    public var pendingSince: Date?
-    var pendingSinceBefore: Date?
+    public var pendingSince: Date? { pendingTimes.first }
+    /// Every announcement since the credential was last recorded (see `OwnedBot.pendingTimes`).
+    public var pendingTimes: [Date] = []
+    var pendingTimesBefore: [Date] = []
+    /// Announcements of calls that died unrecorded before the held credential was issued (see
+    /// `OwnedBot.lostTimes`).
+    public var lostTimes: [Date] = []
     /// A token of the bot (Sym): the entry is `provider/bot/label`.
     public var label: String?
     /// When the held credential expires (Sym tokens), as the service said when it issued it.
@@ -36,12 +41,12 @@ public struct SealedEntry: Sendable, Equatable {
         provider: String, bot: String, id: String?, origin: OwnedBot.Origin, issuedAt: Date?,
         permissionsSHA256: String?,
         sealedTo: [AgeRecipient], secret: String?, pending: IssueIntent? = nil, label: String? = nil,
-        expiresAt: Date? = nil, retiring: [String] = [], pendingSince: Date? = nil
+        expiresAt: Date? = nil, retiring: [String] = [], pendingTimes: [Date] = []
     ) {
         self.label = label
         self.expiresAt = expiresAt
         self.retiring = retiring
-        self.pendingSince = pendingSince
+        self.pendingTimes = pendingTimes
         self.provider = provider
         self.bot = bot
         self.id = id
@@ -60,11 +65,13 @@ public struct SealedEntry: Sendable, Equatable {
     /// service's bot of that name, if any, is the one it created); an unfinished issue of either kind
     /// means the secret held may no longer be the bot's: it counts as not held.
     public var owned: OwnedBot {
-        OwnedBot(
+        var owned = OwnedBot(
             provider: provider, name: bot, id: pending == .register ? nil : id,
             origin: pending != nil ? .issued : origin, issuedAt: issuedAt,
             permissionsSHA256: pending == .register ? nil : permissionsSHA256,
             secretHeld: secret != nil && pending == nil, label: label, expiresAt: expiresAt, retiring: retiring,
-            pendingSince: pending != nil ? pendingSince : nil)
+            pendingSince: pending != nil ? pendingSince : nil, pendingTimes: pending != nil ? pendingTimes : [])
+        owned.lostTimes = lostTimes
+        return owned
     }
 }

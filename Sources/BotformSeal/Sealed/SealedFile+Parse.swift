@@ -135,6 +135,16 @@ extension SealedFile {
                 if parsed == nil { error("\(key) must be an ISO 8601 time", value) }
                 return parsed
             }
+            // One time, or a list of them (each unfinished announcement).
+            func times(_ key: String) -> [Date] {
+                guard let value = fields[key], !value.isNull else { return [] }
+                if case .sequence(let items) = value.content {
+                    let parsed = items.compactMap { $0.scalarText.flatMap { try? Date($0, strategy: .iso8601) } }
+                    if parsed.count != items.count { error("\(key) must be ISO 8601 times", value) }
+                    return parsed
+                }
+                return time(key).map { [$0] } ?? []
+            }
             var retiring: [String] = []
             if let value = fields["retiring"], !value.isNull {
                 if case .sequence(let items) = value.content {
@@ -156,11 +166,14 @@ extension SealedFile {
                 }
                 secret = armored.hasSuffix("\n") ? armored : armored + "\n"
             }
-            return SealedEntry(
+            var entry = SealedEntry(
                 provider: provider, bot: bot, id: text("id"), origin: origin, issuedAt: issuedAt,
                 permissionsSHA256: text("permissions_sha256"),
                 sealedTo: fields["sealed_to"].map { recipients($0) } ?? [], secret: secret, pending: pending,
-                label: label, expiresAt: time("expires_at"), retiring: retiring, pendingSince: time("pending_since"))
+                label: label, expiresAt: time("expires_at"), retiring: retiring,
+                pendingTimes: times("pending_since"))
+            entry.lostTimes = times("unrecorded_since")
+            return entry
         }
     }
 }

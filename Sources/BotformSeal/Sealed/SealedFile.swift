@@ -89,10 +89,17 @@ public struct SealedFile: Sendable, Equatable {
                     lines.append("    retiring:")
                     lines += entry.retiring.map { "      - \(YAMLText.scalar($0))" }
                 }
+                if !entry.lostTimes.isEmpty {
+                    lines.append("    unrecorded_since:")
+                    lines += entry.lostTimes.map { "      - \($0.formatted(.iso8601))" }
+                }
                 if let pending = entry.pending {
                     lines.append("    pending: \(pending.rawValue)")
-                    if let since = entry.pendingSince {
+                    if entry.pendingTimes.count == 1, let since = entry.pendingSince {
                         lines.append("    pending_since: \(since.formatted(.iso8601))")
+                    } else if entry.pendingTimes.count > 1 {
+                        lines.append("    pending_since:")
+                        lines += entry.pendingTimes.map { "      - \($0.formatted(.iso8601))" }
                     }
                 }
                 if !entry.sealedTo.isEmpty {
