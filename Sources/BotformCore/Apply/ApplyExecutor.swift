@@ -317,9 +317,10 @@ public struct ApplyExecutor: Sendable {
             throw ActionFailure(message: "no token label or lifetime to issue")
         }
         let replaced = action.revokeTokenIDs ?? []
-        // A renewal replaces the held token: announced as such, the entry keeps its id until the new
-        // token is recorded, so the next plan knows the old one is Botform's (and revokes it).
-        let held = action.action == .renew ? replaced.first : nil
+        // A token that replaces others (a renewal, or an issue after a run that died) is announced as
+        // replacing the first of them: the entry keeps that id until the new token is recorded, so if this
+        // run dies too, the next plan still knows it is Botform's (and revokes it after its own issue).
+        let held = replaced.first
         let kind: IssueIntent = held == nil ? .register : .reset
         let intent: () async throws -> Void = {
             try await custody.recordIntent(kind, entry: action.entry, id: held, permissions: nil)
