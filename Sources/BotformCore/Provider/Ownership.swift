@@ -126,13 +126,4 @@ public struct Ownership: Sendable {
     public func entries(of provider: String) -> [OwnedBot] {
         entries.values.filter { $0.provider == provider }
     }
-
-    /// The token entries of one bot, by label.
-    public func tokens(of provider: String, bot: String) -> [String: OwnedBot] {
-        var found: [String: OwnedBot] = [:]
-        for entry in entries.values where entry.provider == provider && entry.name == bot {
-            if let label = entry.label { found[label] = entry }
-        }
-        return found
-    }
 }

@@ -27,7 +27,7 @@ public struct FoksProvider: BotProvider {
     /// agent itself runs as is never among them: Botform does not plan against the key it acts with.
     public func observe() async throws -> ProviderObservation {
         let status = try await cli.requireOwner()
-        guard Self.sameHost(status.host, host) else {
+        guard status.isOnHost(host) else {
             throw ProviderError(
                 .authentication,
                 "\(name): the foks agent's active user \"\(status.user)\" is on \(status.host), but the provider is configured for host \(host); switch the agent's user (`foks key switch`) or fix `host`"
@@ -41,10 +41,6 @@ public struct FoksProvider: BotProvider {
         }
         return ProviderObservation(
             provider: name, bots: bots, capabilities: capabilities, listCalls: 1, tenant: status.user)
-    }
-
-    static func sameHost(_ a: String, _ b: String) -> Bool {
-        FoksSettings.normalizedHost(a) == FoksSettings.normalizedHost(b)
     }
 
     public func execute(_ step: ProviderStep) async throws -> StepOutcome {
