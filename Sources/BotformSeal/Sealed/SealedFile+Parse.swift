@@ -13,6 +13,13 @@ extension SealedFile {
     /// Reads a sealed file. Problems are located (`file:line:column`), so a bad merge of the file in git
     /// points at the conflict.
     public static func parse(_ bytes: [UInt8], path: String) throws(SealedFileError) -> SealedFile {
+        if let file = parseCanonical(bytes) { return file }
+        return try parseYAML(bytes, path: path)
+    }
+
+    /// Reads any YAML form of the file: what `parseCanonical` does not take (a file edited by hand or
+    /// merged), and every damaged file, whose problems it locates.
+    static func parseYAML(_ bytes: [UInt8], path: String) throws(SealedFileError) -> SealedFile {
         var diagnostics = Diagnostics()
         let root = YAMLComposer.compose(bytes, file: path, diagnostics: &diagnostics)
         var reader = Reader(path: path, diagnostics: diagnostics)

@@ -126,6 +126,8 @@ enum YAMLText {
         let ambiguous =
             ["", "null", "true", "false", "yes", "no", "on", "off", "~"].contains(text.lowercased())
             || Double(text) != nil || text.hasPrefix("-") || text.hasPrefix(".")
+            // `@` is reserved: YAML cannot start a plain scalar with it.
+            || text.hasPrefix("@")
         guard !safe || ambiguous else { return text }
         return JSONValue.string(text).serialized(pretty: false)
     }
