@@ -21,9 +21,13 @@ struct CanonicalReaderTests {
         }
     }
 
+    static func pick<T>(_ items: [T], _ rng: inout Generator) -> T {
+        items[Int.random(in: 0..<items.count, using: &rng)]
+    }
+
     static let recipients = (0..<3).map { _ in AgeIdentity().recipient }
     /// A real armored age file, so the entries are what apply writes.
-    static let armored = AgeArmor.armor(try! AgeFile.encrypt(Array("a secret".utf8), to: [recipients[0]]))
+    static let armored = AgeArmor.armor((try? AgeFile.encrypt(Array("a secret".utf8), to: [recipients[0]])) ?? [])
 
     /// Names, plain and needing quotes (spaces, colons, YAML words, numbers, a leading dash or `@`).
     static let names = [
@@ -41,23 +45,23 @@ struct CanonicalReaderTests {
         if Bool.random(using: &rng) {
             file.origins["prod"] = ProviderOrigin(
                 type: .fyso, endpoint: "https://api.fyso.dev", tenant: Bool.random(using: &rng) ? "acme" : nil)
-            file.origins[names.randomElement(using: &rng)!] = ProviderOrigin(
-                type: .sym, endpoint: names.randomElement(using: &rng)!, tenant: names.randomElement(using: &rng)!)
+            file.origins[Self.pick(names, &rng)] = ProviderOrigin(
+                type: .sym, endpoint: Self.pick(names, &rng), tenant: Self.pick(names, &rng))
         }
         for index in 0..<count {
-            let provider = Bool.random(using: &rng) ? "prod" : names.randomElement(using: &rng)!
-            let bot = Bool.random(using: &rng) ? "bot-\(index)" : "\(names.randomElement(using: &rng)!)\(index)"
-            let label = Int.random(in: 0..<4, using: &rng) == 0 ? names.randomElement(using: &rng)! : nil
+            let provider = Bool.random(using: &rng) ? "prod" : Self.pick(names, &rng)
+            let bot = Bool.random(using: &rng) ? "bot-\(index)" : "\(Self.pick(names, &rng))\(index)"
+            let label = Int.random(in: 0..<4, using: &rng) == 0 ? Self.pick(names, &rng) : nil
             let held = Bool.random(using: &rng)
             var entry = SealedEntry(
                 provider: provider, bot: bot,
                 id: Bool.random(using: &rng) ? UUID().uuidString.lowercased() : names.randomElement(using: &rng),
-                origin: [.issued, .adopted, .created].randomElement(using: &rng)!,
+                origin: Self.pick([.issued, .adopted, .created], &rng),
                 issuedAt: Bool.random(using: &rng) ? time(&rng) : nil,
                 permissionsSHA256: Bool.random(using: &rng) ? String(repeating: "ab", count: 32) : nil,
                 sealedTo: held ? Array(recipients.prefix(Int.random(in: 1...3, using: &rng))) : [],
                 secret: held ? armored : nil,
-                pending: [nil, nil, IssueIntent.register, .reset].randomElement(using: &rng)!, label: label,
+                pending: Self.pick([nil, nil, IssueIntent.register, .reset], &rng), label: label,
                 expiresAt: Bool.random(using: &rng) ? time(&rng) : nil,
                 retiring: (0..<Int.random(in: 0...2, using: &rng)).map { "old-\($0)" })
             if entry.pending != nil {
@@ -115,8 +119,8 @@ struct CanonicalReaderTests {
                     let at = Int.random(in: 0..<mutated.count, using: &rng)
                     switch Int.random(in: 0..<5, using: &rng) {
                     case 0: mutated.remove(at: at)
-                    case 1: mutated.insert(alphabet.randomElement(using: &rng)!, at: at)
-                    case 2: mutated[at] = alphabet.randomElement(using: &rng)!
+                    case 1: mutated.insert(Self.pick(alphabet, &rng), at: at)
+                    case 2: mutated[at] = Self.pick(alphabet, &rng)
                     case 3:
                         // A whole line duplicated or dropped.
                         let lines = mutated.split(separator: 0x0A, omittingEmptySubsequences: false)
