@@ -87,10 +87,12 @@ struct ConfigResolver {
 
     /// Keeps the first declaration of each name; a second one is an error that names both places.
     private mutating func merge(_ declarations: [Declaration], what: String) -> [Declaration] {
-        var first: [String: Declaration] = [:]
+        // Positions, not copies: a declaration holds its YAML subtree, and there can be 10,000.
+        var first: [String: Int] = [:]
         var result: [Declaration] = []
         for declaration in declarations {
-            if let earlier = first[declaration.name] {
+            if let position = first[declaration.name] {
+                let earlier = result[position]
                 let place =
                     earlier.reader.file == declaration.reader.file
                     ? "line \(earlier.key.line)" : "\(earlier.location)"
@@ -99,7 +101,7 @@ struct ConfigResolver {
                     at: declaration.key)
                 continue
             }
-            first[declaration.name] = declaration
+            first[declaration.name] = result.count
             result.append(declaration)
         }
         return result

@@ -100,9 +100,19 @@ public enum ScalarValue: Equatable {
         return negative ? -value : value
     }
 
+    /// Digits, signs, points and exponents only, with a digit. On UTF-8 bytes: this runs for every scalar
+    /// of a configuration (20,000 in a 10,000-bot file), and a set of characters per call cost a tenth
+    /// of reading one.
     private static func looksLikeFloat(_ text: String) -> Bool {
-        let allowed = Set("0123456789+-.eE")
-        return text.contains(where: { ("0"..."9").contains($0) }) && text.allSatisfy { allowed.contains($0) }
+        var digit = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = true
+            case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): break
+            default: return false
+            }
+        }
+        return digit
     }
 
     /// How the value is named in a "found …" message.

@@ -33,6 +33,7 @@ struct CanonicalReaderTests {
     static let names = [
         "agent", "bot-00001", "a.b_c+d@e/f", "with space", "colon:inside", "true", "null", "1.5", "-dash", "@at",
         "#hash", "x#y", "Ünïcode", "quote\"d", "back\\slash", "tab\there", "0x1F", "~", "on", "1_000",
+        "infinity", "Infinity", "NaN", "inf", "Off", "a-long-name-with.dots",
     ]
 
     static func time(_ rng: inout Generator) -> Date {

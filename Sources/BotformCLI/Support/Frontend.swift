@@ -93,7 +93,8 @@ struct Frontend {
         var added: [String] = []
         for provider in configuration.state.providers where connections.providers[provider.name] == nil {
             let used =
-                !configuration.state.bots(of: provider.name).isEmpty || !ownership.bots(of: provider.name).isEmpty
+                configuration.state.bots.contains { $0.provider == provider.name }
+                || ownership.botCount(of: provider.name) > 0
             guard used else { continue }
             switch provider.settings {
             case .fyso(let settings):

@@ -93,6 +93,15 @@ public enum Planner {
         ) { first, _ in first }
         var rotate: Set<String> = []
         var allowDestroy: Set<String> = []
+        /// `Permissions.sha256` by grant: most bots share a few grants, and a plan checks every bot's.
+        var digests: [Permissions: String] = [:]
+
+        mutating func digest(_ permissions: Permissions) -> String {
+            if let known = digests[permissions] { return known }
+            let digest = permissions.sha256
+            digests[permissions] = digest
+            return digest
+        }
 
         init(request: PlanRequest) {
             self.request = request
@@ -112,8 +121,11 @@ public enum Planner {
             return addresses.sorted()
         }
 
+        /// The flag's values as addresses. Every known address is gathered only when the flag is given: a
+        /// plan without flags (every pull request's) does not sort tens of thousands of addresses for nothing.
         private func resolve(_ values: [String], flag: String) throws(PlanError) -> Set<String> {
-            try PlanGuards.resolve(values, known: knownAddresses, flag: flag)
+            guard !values.isEmpty else { return [] }
+            return try PlanGuards.resolve(values, known: knownAddresses, flag: flag)
         }
 
         mutating func resolveFlags() throws(PlanError) {
@@ -140,7 +152,7 @@ public enum Planner {
                 request.desired.providers.map { ($0.name, $0.origin(observed: request.observations[$0.name])) }
             ) { first, _ in first }
             for (name, recorded) in request.ownership.origins.sorted(by: { $0.key < $1.key })
-            where configured[name] == nil && !request.ownership.bots(of: name).isEmpty {
+            where configured[name] == nil && request.ownership.botCount(of: name) > 0 {
                 guard let renamed = configured.first(where: { $0.value == recorded })?.key else { continue }
                 throw PlanError(
                     "provider \"\(renamed)\" addresses \(recorded), where the sealed file's entries of provider \"\(name)\" were issued (renamed?); Botform does not move entries between provider names: call the provider \"\(name)\" again",
@@ -151,7 +163,7 @@ public enum Planner {
                 guard let recorded = request.ownership.origins[provider.name], !recorded.sameService(as: origin) else {
                     continue
                 }
-                let held = request.ownership.bots(of: provider.name).count
+                let held = request.ownership.botCount(of: provider.name)
                 guard held > 0 else { continue }
                 throw PlanError(
                     "provider \"\(provider.name)\" is configured as \(origin), but its \(held) sealed entries were issued at \(recorded); planning against it would take them all for gone. Point the provider back, or, to move deliberately, pass --allow-move \(provider.name)",
@@ -163,10 +175,10 @@ public enum Planner {
         /// silently ignored.
         mutating func reportRemovedProviders() {
             let configured = Set(request.desired.providers.map(\.name))
-            let orphaned = Dictionary(
-                grouping: request.ownership.entries.values.filter { !configured.contains($0.provider) }
-            ) {
-                $0.provider
+            var orphaned: [String: [String]] = [:]
+            let values = request.ownership.entries.values
+            for index in values.indices where !configured.contains(values[index].provider) {
+                orphaned[values[index].provider, default: []].append(values[index].address)
             }
             for (provider, entries) in orphaned {
                 drift.append(
@@ -191,22 +203,20 @@ public enum Planner {
         mutating func plan(provider: String) {
             guard let observation = request.observations[provider] else { return }
             let capabilities = observation.capabilities
-            let byID = Dictionary(observation.bots.map { ($0.id, $0) }) { first, _ in first }
+            let byID = BotIndex(observation.bots, key: \.id)
             // A service that names bots itself (FOKS) is matched through the sealed file's ids only.
-            let activeByName =
-                capabilities.matchesByName
-                ? Dictionary(observation.bots.filter(\.isActive).map { ($0.name, $0) }) { first, _ in first } : [:]
+            let activeByName = BotIndex(
+                capabilities.matchesByName ? observation.bots : [], key: \.name, where: \.isActive)
             let declared = request.desired.bots(of: provider)
             let declaredNames = Set(declared.map(\.name))
-            let owned = request.ownership.bots(of: provider)
             let now = observation.serviceNow ?? request.now
             // Ids Botform accounts for: managed bots (under any provider name: an id the sealed file holds is
             // never taken for unmanaged), and bots matched to an unfinished registration by name.
-            var accounted: Set<String> = Set(request.ownership.entries.values.compactMap(\.id))
-            let tokenEntries = Dictionary(grouping: request.ownership.entries(of: provider).filter { $0.label != nil })
-            {
-                $0.name
-            }
+            var accounted = request.ownership.ids
+            let tokenEntries =
+                capabilities.issuesTokens
+                ? Dictionary(grouping: request.ownership.entries(of: provider).filter { $0.label != nil }) { $0.name }
+                : [:]
 
             for bot in declared {
                 let owner = request.ownership[bot.address]
@@ -239,15 +249,17 @@ public enum Planner {
             if !capabilities.matchesByName {
                 planUnsealed(provider: provider, observation: observation, accounted: &accounted)
             }
-            for owner in owned.sorted(by: { $0.name < $1.name })
-            where !declaredNames.contains(owner.name) && inScope(owner.address) {
+            for owner in request.ownership.bots(of: provider, where: { !declaredNames.contains($0.name) })
+                .sorted(by: { $0.name < $1.name })
+            where inScope(owner.address) {
                 if let matched = planRemoved(owner, byID: byID, activeByName: activeByName, capabilities: capabilities)
                 {
                     accounted.insert(matched)
                 }
             }
-            for bot in observation.bots.sorted(by: { $0.name < $1.name })
-            where bot.isActive && !accounted.contains(bot.id) {
+            for bot in observation.bots.filter({ $0.isActive && !accounted.contains($0.id) })
+                .sorted(by: { $0.name < $1.name })
+            {
                 let address = "\(provider)/\(bot.name)"
                 // A service that names bots itself: a key named like a declared bot is not that bot.
                 guard !(capabilities.matchesByName && declaredNames.contains(bot.name)), inScope(address) else {
@@ -278,7 +290,7 @@ public enum Planner {
 
         /// Plans a declared bot; returns the id of the service's bot it stands for, if any.
         private mutating func planDeclared(
-            _ bot: DesiredBot, owner: OwnedBot?, byID: [String: ObservedBot], activeByName: [String: ObservedBot],
+            _ bot: DesiredBot, owner: OwnedBot?, byID: BotIndex, activeByName: BotIndex,
             capabilities: ProviderCapabilities, now: Date
         ) -> String? {
             let address = bot.address
@@ -420,7 +432,7 @@ public enum Planner {
                 return id
             }
             if let current = observed.permissions {
-                if let registered = owner.permissionsSHA256, registered != current.sha256 {
+                if let registered = owner.permissionsSHA256, registered != digest(current) {
                     drift.append(
                         DriftItem(
                             address: address, provider: bot.provider, bot: bot.name, kind: .changedOutsideBotform,
@@ -516,7 +528,7 @@ public enum Planner {
 
         /// Plans a managed bot no longer declared; returns the id it stands for, if any.
         private mutating func planRemoved(
-            _ owner: OwnedBot, byID: [String: ObservedBot], activeByName: [String: ObservedBot],
+            _ owner: OwnedBot, byID: BotIndex, activeByName: BotIndex,
             capabilities: ProviderCapabilities
         ) -> String? {
             let observed = owner.id.flatMap { byID[$0] } ?? (owner.id == nil ? activeByName[owner.name] : nil)
@@ -565,4 +577,25 @@ public enum Planner {
                 allowed: allowDestroy)
         }
     }
+}
+
+/// Observed bots by id or name, as positions in the observation: a plan looks up every bot, and
+/// copying 10,000 bots into dictionaries cost more than the lookups. The first bot of a key wins.
+struct BotIndex {
+    let bots: [ObservedBot]
+    let positions: [String: Int]
+
+    init(
+        _ bots: [ObservedBot], key: (ObservedBot) -> String, where include: (ObservedBot) -> Bool = { _ in true }
+    ) {
+        self.bots = bots
+        var positions = [String: Int](minimumCapacity: bots.count)
+        for index in bots.indices where include(bots[index]) {
+            let key = key(bots[index])
+            if positions[key] == nil { positions[key] = index }
+        }
+        self.positions = positions
+    }
+
+    subscript(key: String) -> ObservedBot? { positions[key].map { bots[$0] } }
 }

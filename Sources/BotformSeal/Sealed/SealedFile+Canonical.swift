@@ -248,8 +248,13 @@ private struct CanonicalReader {
         // `@` cannot start a plain scalar in YAML.
         guard first != UInt8(ascii: "@"), text.allSatisfy(Self.isSafe) else { return nil }
         let string = String(decoding: text, as: UTF8.self)
-        // What `YAMLText.scalar` would have quoted: text that reads as a number, boolean or null.
-        guard YAMLText.scalar(string) == string else { return nil }
+        // What `YAMLText.scalar` would have quoted: text that reads as a number, boolean or null. Only a
+        // short word, or text that starts like a number, can: longer text starting with a letter, `_` or
+        // `/` is a string (the longest word that reads otherwise is "infinity").
+        let startsLikeText =
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first | 0x20) || first == UInt8(ascii: "_")
+            || first == UInt8(ascii: "/")
+        guard startsLikeText && text.count > 8 || YAMLText.scalar(string) == string else { return nil }
         return string
     }
 

@@ -19,7 +19,9 @@ public struct SealedFile: Sendable, Equatable {
         self.entries = Dictionary(entries.map { ($0.address, $0) }) { _, last in last }
     }
 
-    public var ownership: Ownership { Ownership(entries.values.map(\.owned), origins: origins) }
+    /// What the planner knows of the entries. They are keyed by address already (`parse` checks each
+    /// entry's address against its provider, bot and label).
+    public var ownership: Ownership { Ownership(byAddress: entries.mapValues(\.owned), origins: origins) }
 
     /// The recipients the held secrets are sealed to: the configured ones when every secret is sealed to
     /// exactly them (or none is held), otherwise every recipient some secret is sealed to, configured
