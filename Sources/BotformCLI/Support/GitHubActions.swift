@@ -32,8 +32,11 @@ struct GitHubActions: Sendable {
 
     /// Appends `markdown` to the step summary. A summary that cannot be written is a warning: the plan or
     /// apply it describes has happened, and its exit status must say so, not the summary's.
-    func appendToStepSummary(_ markdown: String, terminal: Terminal) {
+    /// The markdown is rendered only when there is a summary to write: a plan of 10,000 changes is not
+    /// rendered twice outside GitHub Actions.
+    func appendToStepSummary(_ markdown: @autoclosure () -> String, terminal: Terminal) {
         guard let path = stepSummaryPath else { return }
+        let markdown = markdown()
         let text = markdown.hasSuffix("\n") ? markdown + "\n" : markdown + "\n\n"
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {

@@ -96,6 +96,16 @@ public enum Planner {
         /// `Permissions.sha256` by grant: most bots share a few grants, and a plan checks every bot's.
         var digests: [Permissions: String] = [:]
 
+        /// `Permissions.canonical` by grant, for the same reason.
+        var canonicals: [Permissions: String] = [:]
+
+        mutating func canonical(_ permissions: Permissions) -> String {
+            if let known = canonicals[permissions] { return known }
+            let text = permissions.canonical
+            canonicals[permissions] = text
+            return text
+        }
+
         mutating func digest(_ permissions: Permissions) -> String {
             if let known = digests[permissions] { return known }
             let digest = permissions.sha256
@@ -285,7 +295,8 @@ public enum Planner {
         }
 
         mutating func recordInput(_ address: String, observed: ObservedBot?, owner: OwnedBot?) {
-            inputs[address] = SHA256Digest.hex("\(observed?.fingerprint ?? "-")#\(owner?.fingerprint ?? "-")")
+            let seen = observed.map { $0.fingerprint(permissionsText: $0.permissions.map { canonical($0) }) }
+            inputs[address] = SHA256Digest.hex("\(seen ?? "-")#\(owner?.fingerprint ?? "-")")
         }
 
         /// Plans a declared bot; returns the id of the service's bot it stands for, if any.

@@ -30,8 +30,11 @@ public struct ObservedBot: Sendable, Hashable {
 
     /// What a plan depends on (id, state, permissions, role, tokens), for the digest that tells a saved
     /// plan is stale.
-    public var fingerprint: String {
-        var text = "\(id)|\(isActive)|\(permissions?.canonical ?? "-")"
+    public var fingerprint: String { fingerprint(permissionsText: permissions?.canonical) }
+
+    /// The fingerprint, given the permissions' canonical text (a planner caches it per grant).
+    public func fingerprint(permissionsText: String?) -> String {
+        var text = "\(id)|\(isActive)|\(permissionsText ?? "-")"
         if let role { text += "|\(role)" }
         for token in tokens.sorted(by: { $0.id < $1.id }) { text += "|\(token.fingerprint)" }
         return text

@@ -76,11 +76,20 @@ public struct OwnedBot: Sendable, Hashable {
     /// What a plan depends on in this record, for a saved plan's staleness check.
     public var fingerprint: String {
         var text =
-            "\(id ?? "-")|\(origin.rawValue)|\(issuedAt?.timeIntervalSince1970 ?? 0)|\(permissionsSHA256 ?? "-")|\(secretHeld)"
+            "\(id ?? "-")|\(origin.rawValue)|\(Self.decimal(issuedAt?.timeIntervalSince1970 ?? 0))|\(permissionsSHA256 ?? "-")|\(secretHeld)"
         if let expiresAt { text += "|\(expiresAt.timeIntervalSince1970)" }
         if !retiring.isEmpty { text += "|\(retiring.joined(separator: ","))" }
         if let pendingSince { text += "|p\(pendingSince.timeIntervalSince1970)" }
         return text
+    }
+}
+
+extension OwnedBot {
+    /// `"\(seconds)"` of a Double, the fingerprint's spelling, without the shortest-digits search for
+    /// whole seconds (every bot's issue time is one): "1764467000.0".
+    static func decimal(_ seconds: Double) -> String {
+        guard seconds == seconds.rounded(), abs(seconds) < 1e15 else { return "\(seconds)" }
+        return "\(Int64(seconds)).0"
     }
 }
 
