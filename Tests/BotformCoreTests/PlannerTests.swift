@@ -51,6 +51,12 @@ struct World {
     func plan(
         targets: [String] = [], rotate: [String] = [], allowDestroy: [String] = [], allowMove: [String] = []
     ) throws -> Plan {
+        try Planner.plan(request(targets: targets, rotate: rotate, allowDestroy: allowDestroy, allowMove: allowMove))
+    }
+
+    func request(
+        targets: [String] = [], rotate: [String] = [], allowDestroy: [String] = [], allowMove: [String] = []
+    ) -> PlanRequest {
         let provider = ProviderConfig(
             name: "prod",
             settings: .fyso(
@@ -62,12 +68,11 @@ struct World {
             caller: caller, revokedNamesReusable: revokedNamesReusable)
         let observation = ProviderObservation(
             provider: "prod", bots: observed, capabilities: capabilities, listCalls: 1)
-        return try Planner.plan(
-            PlanRequest(
-                desired: desired, observations: ["prod": observation],
-                ownership: Ownership(owned, origins: origins), now: World.now,
-                targets: targets, rotate: rotate,
-                allowDestroy: allowDestroy, allowMove: allowMove))
+        return PlanRequest(
+            desired: desired, observations: ["prod": observation],
+            ownership: Ownership(owned, origins: origins), now: World.now,
+            targets: targets, rotate: rotate,
+            allowDestroy: allowDestroy, allowMove: allowMove)
     }
 }
 

@@ -15,6 +15,8 @@ public struct PlanRequest: Sendable {
     public var allowDestroy: [String]
     /// `--allow-move`: providers allowed to point elsewhere than where their sealed entries were issued.
     public var allowMove: [String] = []
+    /// Whether a large provider's bots may be planned in parallel chunks (tests compare with one pass).
+    var chunked = true
 
     public init(
         desired: DesiredState, observations: [String: ProviderObservation], ownership: Ownership, now: Date,
@@ -228,34 +230,10 @@ public enum Planner {
                 ? Dictionary(grouping: request.ownership.entries(of: provider).filter { $0.label != nil }) { $0.name }
                 : [:]
 
-            for bot in declared {
-                let owner = request.ownership[bot.address]
-                var matched: String?
-                var registering = false
-                // A targeted token of a bot not on the service yet brings the bot's registration with it,
-                // as Terraform plans a target's dependencies.
-                let known = (owner?.id ?? activeByName[bot.name]?.id).flatMap { byID[$0] }
-                let tokenTargeted =
-                    capabilities.issuesTokens
-                    && bot.tokens.contains { inScope(token: $0.label, of: bot.name, provider: provider) }
-                if inScope(bot.address) || (tokenTargeted && known?.isActive != true) {
-                    let before = actions.count
-                    matched = planDeclared(
-                        bot, owner: owner, byID: byID, activeByName: activeByName, capabilities: capabilities,
-                        now: now)
-                    registering = actions[before...].contains { $0.address == bot.address && $0.action == .register }
-                } else {
-                    matched = owner?.id ?? activeByName[bot.name]?.id
-                }
-                if let matched { accounted.insert(matched) }
-                if capabilities.issuesTokens {
-                    let live = registering ? nil : matched.flatMap { byID[$0] }.flatMap { $0.isActive ? $0 : nil }
-                    guard registering || live != nil else { continue }
-                    planTokens(
-                        bot, observed: live, entries: tokenEntries[bot.name] ?? [], now: now,
-                        visible: observation.capabilities.seesAllBots)
-                }
-            }
+            accounted.formUnion(
+                planDeclaredBots(
+                    declared, provider: provider, byID: byID, activeByName: activeByName,
+                    capabilities: capabilities, now: now, tokenEntries: tokenEntries))
             if !capabilities.matchesByName {
                 planUnsealed(provider: provider, observation: observation, accounted: &accounted)
             }
@@ -292,6 +270,90 @@ public enum Planner {
                     break
                 }
             }
+        }
+
+        /// The declared bots of one provider, planned in chunks on every core for large configurations:
+        /// each chunk gets a copy of the run with empty results, and the results are joined in chunk
+        /// order, so the plan is the one a single pass makes. Returns the service's ids the bots stand for.
+        mutating func planDeclaredBots(
+            _ declared: [DesiredBot], provider: String, byID: BotIndex, activeByName: BotIndex,
+            capabilities: ProviderCapabilities, now: Date, tokenEntries: [String: [OwnedBot]]
+        ) -> [String] {
+            let chunks =
+                request.chunked && declared.count >= Self.chunkSize * 2
+                ? min(ProcessInfo.processInfo.activeProcessorCount, 8, declared.count / Self.chunkSize) : 1
+            guard chunks > 1 else {
+                return planBots(
+                    declared[...], provider: provider, byID: byID, activeByName: activeByName,
+                    capabilities: capabilities, now: now, tokenEntries: tokenEntries)
+            }
+            var empty = self
+            empty.actions = []
+            empty.drift = []
+            empty.inputs = [:]
+            empty.conflicts = []
+            var runs = [Run](repeating: empty, count: chunks)
+            var matched = [[String]](repeating: [], count: chunks)
+            let size = (declared.count + chunks - 1) / chunks
+            runs.withUnsafeMutableBufferPointer { runs in
+                matched.withUnsafeMutableBufferPointer { matched in
+                    // Each iteration writes only its own element of each buffer.
+                    nonisolated(unsafe) let runs = runs
+                    nonisolated(unsafe) let matched = matched
+                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                        let slice = declared[(chunk * size)..<min((chunk + 1) * size, declared.count)]
+                        matched[chunk] = runs[chunk].planBots(
+                            slice, provider: provider, byID: byID, activeByName: activeByName,
+                            capabilities: capabilities, now: now, tokenEntries: tokenEntries)
+                    }
+                }
+            }
+            for run in runs {
+                actions += run.actions
+                drift += run.drift
+                inputs.merge(run.inputs) { first, _ in first }
+                conflicts += run.conflicts
+            }
+            return matched.flatMap { $0 }
+        }
+
+        /// Bots per chunk below which planning stays on one core.
+        static let chunkSize = 2_000
+
+        private mutating func planBots(
+            _ bots: ArraySlice<DesiredBot>, provider: String, byID: BotIndex, activeByName: BotIndex,
+            capabilities: ProviderCapabilities, now: Date, tokenEntries: [String: [OwnedBot]]
+        ) -> [String] {
+            var matchedIDs: [String] = []
+            for bot in bots {
+                let owner = request.ownership[bot.address]
+                var matched: String?
+                var registering = false
+                // A targeted token of a bot not on the service yet brings the bot's registration with it,
+                // as Terraform plans a target's dependencies.
+                let known = (owner?.id ?? activeByName[bot.name]?.id).flatMap { byID[$0] }
+                let tokenTargeted =
+                    capabilities.issuesTokens
+                    && bot.tokens.contains { inScope(token: $0.label, of: bot.name, provider: provider) }
+                if inScope(bot.address) || (tokenTargeted && known?.isActive != true) {
+                    let before = actions.count
+                    matched = planDeclared(
+                        bot, owner: owner, byID: byID, activeByName: activeByName, capabilities: capabilities,
+                        now: now)
+                    registering = actions[before...].contains { $0.address == bot.address && $0.action == .register }
+                } else {
+                    matched = owner?.id ?? activeByName[bot.name]?.id
+                }
+                if let matched { matchedIDs.append(matched) }
+                if capabilities.issuesTokens {
+                    let live = registering ? nil : matched.flatMap { byID[$0] }.flatMap { $0.isActive ? $0 : nil }
+                    guard registering || live != nil else { continue }
+                    planTokens(
+                        bot, observed: live, entries: tokenEntries[bot.name] ?? [], now: now,
+                        visible: capabilities.seesAllBots)
+                }
+            }
+            return matchedIDs
         }
 
         mutating func recordInput(_ address: String, observed: ObservedBot?, owner: OwnedBot?) {
