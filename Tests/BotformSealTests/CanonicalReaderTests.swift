@@ -107,6 +107,41 @@ struct CanonicalReaderTests {
         #expect(try SealedFile.parseYAML(bytes, path: "s.yaml") == plain)
     }
 
+    @Test("a file over a megabyte is read in two halves: the same entries; a duplicate across them declines")
+    func halves() throws {
+        var file = SealedFile(recipients: [Self.recipients[0]])
+        for index in 0..<2_000 {
+            let entry = SealedEntry(
+                provider: "prod", bot: "bot-\(index)", id: "id-\(index)", origin: .issued,
+                issuedAt: Date(timeIntervalSince1970: 1_764_000_000), permissionsSHA256: nil,
+                sealedTo: [Self.recipients[0]], secret: Self.armored, label: index % 3 == 0 ? "ci" : nil)
+            file.entries[entry.address] = entry
+        }
+        let text = file.render()
+        #expect(text.utf8.count > 1 << 20)
+        let bytes = Array(text.utf8)
+        let fast = try #require(SealedFile.parseCanonical(bytes))
+        #expect(fast == file)
+        #expect(try SealedFile.parseYAML(bytes, path: "s.yaml") == file)
+        // The first entry again at the end: a duplicate key, which the halves must not hide.
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let entryStart = try #require(lines.firstIndex { $0.hasPrefix("  ") && !$0.hasPrefix("   ") })
+        let nextEntry = try #require(
+            lines[(entryStart + 1)...].firstIndex { $0.hasPrefix("  ") && !$0.hasPrefix("   ") })
+        let duplicated = text + lines[entryStart..<nextEntry].joined(separator: "\n") + "\n"
+        #expect(SealedFile.parseCanonical(Array(duplicated.utf8)) == nil)
+        // A damaged line in either half declines the whole file.
+        for fraction in [0.25, 0.5, 0.75] {
+            var damaged = bytes
+            let at = Int(Double(damaged.count) * fraction)
+            let lineStart = (damaged[..<at].lastIndex(of: 0x0A) ?? 0) + 1
+            damaged.insert(UInt8(ascii: "#"), at: lineStart + 1)
+            let yaml = try? SealedFile.parseYAML(damaged, path: "s.yaml")
+            let canonical = SealedFile.parseCanonical(damaged)
+            #expect(canonical == nil || canonical == yaml)
+        }
+    }
+
     @Test("mutated files: whatever the canonical reader accepts, the YAML reader reads the same")
     func mutatedFiles() throws {
         let alphabet = Array(" :-#\"'\\\n\t|>&*!%@{}[],?~0aZ.".utf8)

@@ -19,21 +19,25 @@ private struct CanonicalReader {
     let bytes: [UInt8]
     /// The start of the next line.
     var position = 0
+    /// Where this reader stops: the file's end, or the end of its share of the entries.
+    var end: Int
     /// Recipients parsed once per distinct text: every entry names the same few.
     var recipientCache: [ArraySlice<UInt8>: AgeRecipient] = [:]
 
-    init(bytes: [UInt8]) {
+    init(bytes: [UInt8], from start: Int = 0, to end: Int? = nil) {
         self.bytes = bytes
+        position = start
+        self.end = end ?? bytes.count
     }
 
     // MARK: Lines
 
     /// The next line without its newline, not consumed; nil at the end of the file.
     func peek() -> ArraySlice<UInt8>? {
-        guard position < bytes.count else { return nil }
-        var end = position
-        while end < bytes.count, bytes[end] != 0x0A { end += 1 }
-        return bytes[position..<end]
+        guard position < end else { return nil }
+        var stop = position
+        while stop < end, bytes[stop] != 0x0A { stop += 1 }
+        return bytes[position..<stop]
     }
 
     mutating func advance(past line: ArraySlice<UInt8>) {
@@ -56,7 +60,7 @@ private struct CanonicalReader {
 
     /// Whether the rest of the file is blank lines only.
     func atEnd() -> Bool {
-        bytes[min(position, bytes.count)...].allSatisfy { $0 == 0x0A }
+        bytes[min(position, end)..<end].allSatisfy { $0 == 0x0A }
     }
 
     // MARK: The file
@@ -84,17 +88,63 @@ private struct CanonicalReader {
         if takeLine("entries: {}") {
             file.entries = [:]
         } else if takeLine("entries:") {
-            while let line = peek(), line.starts(with: "  ".utf8), line.dropFirst(2).first != 0x20 {
-                advance(past: line)
-                guard line.last == UInt8(ascii: ":"), let address = scalar(line.dropFirst(2).dropLast()),
-                    file.entries[address] == nil, let entry = entry(address)
-                else { return nil }
-                file.entries[address] = entry
-            }
+            guard let entries = Self.entries(bytes, from: position) else { return nil }
+            file.entries = entries
+            return file
         } else {
             return nil
         }
         return atEnd() ? file : nil
+    }
+
+    /// The entries from `start` to the end of the file. A large file is read in two halves at once, split
+    /// at an entry's first line; an address in both halves is a duplicate, for the YAML reader.
+    static func entries(_ bytes: [UInt8], from start: Int) -> [String: SealedEntry]? {
+        guard bytes.count - start > 1 << 20, let split = entryStart(in: bytes, near: start + (bytes.count - start) / 2)
+        else {
+            var reader = CanonicalReader(bytes: bytes, from: start)
+            return reader.entries()
+        }
+        var halves: [[String: SealedEntry]?] = [nil, nil]
+        halves.withUnsafeMutableBufferPointer { halves in
+            // Each iteration writes only its own element.
+            nonisolated(unsafe) let halves = halves
+            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                var reader = CanonicalReader(
+                    bytes: bytes, from: half == 0 ? start : split, to: half == 0 ? split : bytes.count)
+                halves[half] = reader.entries()
+            }
+        }
+        guard var entries = halves[0], let second = halves[1] else { return nil }
+        for (address, entry) in second {
+            guard entries.updateValue(entry, forKey: address) == nil else { return nil }
+        }
+        return entries
+    }
+
+    /// The start of the first entry line (two spaces, then the address) at or after `position`.
+    static func entryStart(in bytes: [UInt8], near position: Int) -> Int? {
+        var index = position
+        while index + 3 < bytes.count {
+            if bytes[index] == 0x0A, bytes[index + 1] == 0x20, bytes[index + 2] == 0x20, bytes[index + 3] != 0x20 {
+                return index + 1
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Entries until this reader's end; nil at anything that is not an entry as `render()` writes it.
+    mutating func entries() -> [String: SealedEntry]? {
+        var entries: [String: SealedEntry] = [:]
+        while let line = peek(), line.starts(with: "  ".utf8), line.dropFirst(2).first != 0x20 {
+            advance(past: line)
+            guard line.last == UInt8(ascii: ":"), let address = scalar(line.dropFirst(2).dropLast()),
+                entries[address] == nil, let entry = entry(address)
+            else { return nil }
+            entries[address] = entry
+        }
+        return atEnd() ? entries : nil
     }
 
     mutating func providers() -> [String: ProviderOrigin]? {
