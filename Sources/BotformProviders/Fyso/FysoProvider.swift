@@ -218,7 +218,7 @@ public struct FysoProvider: BotProvider {
         }
         let list: FysoWire.BotList
         do {
-            list = try JSONDecoder().decode(FysoWire.BotList.self, from: response.body)
+            list = try FysoWire.BotList.read(response.body)
         } catch {
             throw ProviderError(
                 .badResponse,
@@ -227,6 +227,7 @@ public struct FysoProvider: BotProvider {
         var page = ListPage(number: number, bots: [], keys: [], total: nil, next: nil)
         page.bots.reserveCapacity(list.entries.count)
         page.keys.reserveCapacity(list.entries.count)
+        var observer = FysoWire.Observer()
         for (index, entry) in list.entries.enumerated() {
             // An admin's list may span tenants; keep (and judge) only this provider's.
             if let slug = entry.tenantSlug, slug != tenant {
@@ -235,7 +236,7 @@ public struct FysoProvider: BotProvider {
             }
             switch entry.bot {
             case .success(let bot):
-                page.bots.append(bot.observed)
+                page.bots.append(observer.observe(bot))
                 page.keys.append(bot.id)
             case .failure(let error):
                 let named = entry.name.map { " \"\($0.prefix(100))\"" } ?? ""

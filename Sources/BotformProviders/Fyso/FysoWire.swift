@@ -52,6 +52,13 @@ enum FysoWire {
 
         enum CodingKeys: String, CodingKey { case data }
 
+        init(entries: [Entry], page: Int? = nil, totalPages: Int? = nil, total: Int? = nil) {
+            self.entries = entries
+            self.page = page
+            self.totalPages = totalPages
+            self.total = total
+        }
+
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             if let entries = try? container.decode([Entry].self, forKey: .data) {
@@ -87,6 +94,14 @@ enum FysoWire {
 
         enum CodingKeys: String, CodingKey { case tenantSlug, name, id }
 
+        /// A good item.
+        init(_ bot: Bot) {
+            tenantSlug = bot.tenantSlug
+            name = bot.name
+            id = bot.id
+            self.bot = .success(bot)
+        }
+
         init(from decoder: any Decoder) {
             do {
                 let bot = try Bot(from: decoder)
@@ -105,7 +120,7 @@ enum FysoWire {
     }
 
     /// A bot as the list reports it.
-    struct Bot: Decodable {
+    struct Bot: Decodable, Equatable {
         var id: String
         var name: String
         var isActive: Bool?
@@ -115,6 +130,19 @@ enum FysoWire {
         var lastSeenAt: String?
 
         enum CodingKeys: String, CodingKey { case id, name, isActive, permissions, tenantSlug, createdAt, lastSeenAt }
+
+        init(
+            id: String, name: String, isActive: Bool?, permissions: PermissionSet?, tenantSlug: String?,
+            createdAt: String?, lastSeenAt: String?
+        ) {
+            self.id = id
+            self.name = name
+            self.isActive = isActive
+            self.permissions = permissions
+            self.tenantSlug = tenantSlug
+            self.createdAt = createdAt
+            self.lastSeenAt = lastSeenAt
+        }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -133,20 +161,42 @@ enum FysoWire {
 
         /// The bot as the core knows it: no permissions (null or absent) is no grant, not "unknown".
         var observed: ObservedBot {
-            ObservedBot(
-                id: id, name: name, isActive: isActive ?? true,
-                permissions: Permissions((permissions?.entities ?? [:]).mapValues { ActionSet($0) }),
-                createdAt: FysoWire.date(createdAt), lastSeenAt: FysoWire.date(lastSeenAt))
+            var observer = Observer()
+            return observer.observe(self)
+        }
+    }
+
+    /// Turns a page's bots into the core's, remembering the last permissions it converted: bots of one
+    /// role follow each other with equal permissions (the fast path even gives them one dictionary), so
+    /// most bots of a 10,000-bot list cost a comparison instead of two dictionaries.
+    struct Observer {
+        private var last: (set: PermissionSet?, permissions: Permissions)?
+
+        mutating func observe(_ bot: Bot) -> ObservedBot {
+            let permissions: Permissions
+            if let last, last.set == bot.permissions {
+                permissions = last.permissions
+            } else {
+                permissions = Permissions((bot.permissions?.entities ?? [:]).mapValues { ActionSet($0) })
+                last = (bot.permissions, permissions)
+            }
+            return ObservedBot(
+                id: bot.id, name: bot.name, isActive: bot.isActive ?? true, permissions: permissions,
+                createdAt: FysoWire.date(bot.createdAt), lastSeenAt: FysoWire.date(bot.lastSeenAt))
         }
     }
 
     /// `{"entities": {"products": ["read"]}}`. Each action is one of create, read, update, delete;
     /// anything else is an error, not a grant silently dropped. The actions are decoded as strings and
     /// then checked (a decoder per action string cost a tenth of a 10,000-bot plan).
-    struct PermissionSet: Decodable {
+    struct PermissionSet: Decodable, Equatable {
         var entities: [String: [Action]]?
 
         enum CodingKeys: String, CodingKey { case entities }
+
+        init(entities: [String: [Action]]?) {
+            self.entities = entities
+        }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -209,7 +259,12 @@ enum FysoWire {
     /// `2026-11-29T23:15:38Z`, with or without fractional seconds: the form Fyso sends, read without a
     /// formatter (20,000 of them in a 10,000-bot list); nil for any other form.
     static func utcDate(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
+        var text = text
+        // A native string's own bytes, not a copy: this runs for every bot.
+        return text.withUTF8 { utcDate(bytes: $0) }
+    }
+
+    private static func utcDate(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         guard bytes.count >= 20, bytes.count <= 40, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54,
             bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[bytes.count - 1] == 0x5A
         else { return nil }

@@ -240,46 +240,22 @@ extension SandboxService {
 
     // MARK: List
 
-    /// A bot as `GET /api/auth/bots` shows it: never its secret.
-    private static func wire(_ bot: BotIdentity, tenantSlug: String) -> JSONValue {
-        .object([
-            ("id", .string(bot.id)),
-            ("name", .string(bot.name)),
-            ("tenantSlug", .string(tenantSlug)),
-            ("isActive", .bool(bot.isActive)),
-            ("lastSeenAt", bot.lastSeenAt.map { .string(Timestamp.string($0)) } ?? .null),
-            (
-                "permissions",
-                .object([
-                    (
-                        "entities",
-                        .object(
-                            bot.permissions.entityNames.map { entity in
-                                (
-                                    entity,
-                                    .array(bot.permissions.actions(for: entity).sorted.map { .string($0.rawValue) })
-                                )
-                            })
-                    )
-                ])
-            ),
-            ("createdAt", .string(Timestamp.string(bot.createdAt))),
-        ])
-    }
-
     func listBots(_ request: Request, _ context: SandboxRequestContext) async throws -> Response {
         let caller = try await authenticate(request, context)
         try requireAdminOrUser(caller)
         let settings = self.settings
         let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
-        // Only the page asked for is turned into JSON, as a database would fetch only its rows.
-        let (bots, total): ([JSONValue], Int) = try await store.read { state in
+        // Only the page asked for is joined, as a database would fetch only its rows; each bot's JSON was
+        // written when it last changed (`SandboxState.listedBots`).
+        let (body, total): ([UInt8], Int) = try await store.read { state in
             let header = try self.tenantContext(request, caller: caller, state: state)
             let ids: [String]
             switch caller {
             case .admin(let admin):
-                let tenants = header.map { [$0] } ?? state.tenants(ownedBy: admin.id)
-                ids = tenants.flatMap { state.botIDs(inTenant: $0.id) }
+                // One tenant's ids are its stored array, not a copy of 10,000 strings.
+                ids =
+                    header.map { state.botIDs(inTenant: $0.id) }
+                    ?? state.tenants(ownedBy: admin.id).flatMap { state.botIDs(inTenant: $0.id) }
             case .user(let user):
                 ids = state.botIDs(createdBy: user.id)
             default:
@@ -287,22 +263,22 @@ extension SandboxService {
             }
             // Revoked bots listed too (the default; bots are never deleted): a page is a slice of the ids,
             // and only its own bots are looked up.
-            let listed = settings.listIncludesRevoked ? ids : ids.filter { state.bots[$0]?.isActive == true }
+            let listed =
+                settings.listIncludesRevoked ? ids : ids.filter { state.listedBots[$0]?.isActive == true }
             var slice = listed[...]
             if let pageSize = settings.botListPageSize {
                 let start = min((page - 1) * pageSize, listed.count)
                 slice = listed[start..<min(start + pageSize, listed.count)]
             }
-            let bots = slice.compactMap { state.bots[$0] }
-            return (bots.map { Self.wire($0, tenantSlug: state.tenants[$0.tenantID]?.slug ?? "") }, listed.count)
+            return (BotListBody.list(slice, from: state.listedBots), listed.count)
         }
-        guard let pageSize = settings.botListPageSize else { return JSONIO.envelope(json: .array(bots)) }
+        guard let pageSize = settings.botListPageSize else { return JSONIO.json(bytes: body) }
         let start = min((page - 1) * pageSize, total)
         var headers: HTTPFields = [.totalCount: String(total)]
         if start + pageSize < total {
             headers[.link] = "<\(request.uri.path)?page=\(page + 1)>; rel=\"next\""
         }
-        return JSONIO.envelope(json: .array(bots), headers: headers)
+        return JSONIO.json(bytes: body, headers: headers)
     }
 
     // MARK: Revoke and reset

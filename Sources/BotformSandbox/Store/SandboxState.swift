@@ -35,6 +35,15 @@ struct SandboxState: Sendable {
     private var symHumanIDByEmail: [String: String] = [:]
     /// Entity ids per `tenantID/entity`, made on first use.
     private(set) var entityIDs: [String: String] = [:]
+    /// Each bot as `GET /api/auth/bots` shows it, by id, written whenever the bot or its tenant's slug
+    /// changes: a 10,000-bot list is then these joined, not 10,000 copies of `BotIdentity` (a copy
+    /// retains a dozen references, and copying cost the list more than writing its JSON).
+    private(set) var listedBots: [String: ListedBot] = [:]
+
+    struct ListedBot: Sendable {
+        var isActive: Bool
+        var json: [UInt8]
+    }
 
     /// What changed since the last `takeChanges()`.
     private(set) var changes = ChangeSet()
@@ -122,8 +131,15 @@ struct SandboxState: Sendable {
     }
 
     mutating func put(_ tenant: Tenant, track: Bool = true) {
+        let renamed = tenants[tenant.id]?.slug != tenant.slug
         tenants[tenant.id] = tenant
         tenantIDBySlug[tenant.slug] = tenant.id
+        if renamed {
+            // Its bots' list entries name the slug (and bots loaded before their tenant named none).
+            for id in botIDsByTenant[tenant.id] ?? [] {
+                if let bot = bots[id] { list(bot) }
+            }
+        }
         if track { changes.upserts.append((.tenant, tenant.id)) }
     }
 
@@ -147,12 +163,18 @@ struct SandboxState: Sendable {
             botIDsByName[nameKey, default: []].append(bot.id)
         }
         bots[bot.id] = bot
+        list(bot)
         if bot.isActive {
             activeBotIDByName[nameKey] = bot.id
         } else if activeBotIDByName[nameKey] == bot.id {
             activeBotIDByName[nameKey] = nil
         }
         if track { changes.upserts.append((.bot, bot.id)) }
+    }
+
+    private mutating func list(_ bot: BotIdentity) {
+        listedBots[bot.id] = ListedBot(
+            isActive: bot.isActive, json: BotListBody.item(bot, tenantSlug: tenants[bot.tenantID]?.slug ?? ""))
     }
 
     mutating func put(_ record: EntityRecord, track: Bool = true) {
