@@ -32,6 +32,21 @@ struct Discard: SecretCustody {
 _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
 let arguments = CommandLine.arguments
+
+// `botform-bench decode-list FILE [ROUNDS]`: one saved page of the Fyso bot list, read by the provider's
+// fast path and by JSONDecoder side by side (best of ROUNDS, default 20).
+if arguments.count >= 3, arguments[1] == "decode-list" {
+    let body = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
+    let result = try FysoListBenchmark.run(body, rounds: arguments.count > 3 ? Int(arguments[3]) ?? 20 : 20)
+    func ms(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
+    print(
+        "\(result.bots) bots, \(body.count) bytes: fast path \(ms(result.fast))"
+            + " (\(result.fastPathTaken ? "taken" : "deferred")), JSONDecoder \(ms(result.decoder))"
+            + " (\(String(format: "%.1fx", result.decoder / result.fast))), to ObservedBot \(ms(result.observe));"
+            + " identical: \(result.identical)")
+    exit(result.identical ? 0 : 1)
+}
+
 guard arguments.count == 7, let bots = Int(arguments[3]), let parallelism = Int(arguments[4]),
     let rounds = Int(arguments[6])
 else {

@@ -358,7 +358,7 @@ struct ProgressPrinter: Sendable {
             case .started(let action):
                 terminal.err("\(action.address): \(Self.verbs(action.action).doing)...")
             case .finished(let action, let seconds, let detail):
-                let time = String(format: "%.1fs", seconds)
+                let time = Self.seconds(seconds)
                 terminal.err(
                     "\(action.address): \(Self.verbs(action.action).done) after \(time)"
                         + (detail.isEmpty ? "" : " [\(detail)]"))
@@ -368,6 +368,14 @@ struct ProgressPrinter: Sendable {
                 terminal.err("  \(message)")
             }
         }
+    }
+
+    /// Seconds with one decimal ("0.3s"), as `%.1f` prints them, without `String(format:)`: a line per
+    /// action is printed, and Foundation's formatting took 2% of apply's CPU time in the benchmark.
+    static func seconds(_ value: Double) -> String {
+        guard value.isFinite, value >= 0, value < 1e15 else { return String(format: "%.1fs", value) }
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)s"
     }
 
     static func verbs(_ kind: ActionKind) -> (doing: String, done: String) {

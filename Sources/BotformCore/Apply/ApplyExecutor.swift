@@ -40,6 +40,11 @@ public struct ApplyExecutor: Sendable {
     /// Limits calls in flight to the services to `parallelism`. Actions waiting on the journal (an intent,
     /// or a secret being made durable) do not hold a place, so disk latency overlaps service latency.
     private let calls: AsyncSemaphore
+    /// Limits the calls announced ahead of their place (see `Announcement.ahead`) to `parallelism`: the
+    /// next round of registrations is durable on disk while the current one is out, so a place that frees
+    /// sends its next call at once instead of after a journal write (a group-commit wait and an fsync,
+    /// about 4 ms of a 50 ms round).
+    private let ahead: AsyncSemaphore
 
     /// How many times one action tries a step whose outcome keeps coming back unknown (each time after
     /// re-observing, so never blindly). A flaky service should not cost a second run: at a 44% failure
@@ -64,18 +69,62 @@ public struct ApplyExecutor: Sendable {
         self.pause = pause
         observers = providers.mapValues(Reobserver.init)
         calls = AsyncSemaphore(self.parallelism)
+        ahead = AsyncSemaphore(self.parallelism)
     }
 
-    /// One step, holding one of the `parallelism` places for the duration of the call. An intent is
-    /// journaled once the place is held, just before the call is sent: an intent for a call still waiting
-    /// for a place would, after a crash, mark a secret lost that the service never replaced.
+    /// The intent that announces a call issuing a credential, journaled before the call is sent.
+    struct Announcement: Sendable {
+        let record: @Sendable () async throws -> Void
+        /// Whether it may be journaled before the call holds a place. Only an announcement of a new
+        /// credential may: after a crash it marks an entry that holds no secret (a bot or token registered
+        /// anew), so a call that never left costs nothing but a "registration unfinished" register in the
+        /// next plan, which would register it anyway (for a token, the window in which a token the service
+        /// made counts as Botform's opens at most one call earlier). An announced reset puts the secret held
+        /// at risk (it counts as lost until the outcome is recorded), so it is journaled only once its call
+        /// has a place: a crash never marks a secret lost that a still-waiting call never replaced.
+        let ahead: Bool
+    }
+
+    /// One step, holding one of the `parallelism` places for the duration of the call. A reset's intent
+    /// is journaled once the place is held, just before the call is sent. A registration's intent is
+    /// journaled ahead, while at most `parallelism` others wait announced: a crash leaves at most that many
+    /// announced calls unsent, each waiting for a place no longer than one call in flight takes.
     private func call(
-        _ provider: any BotProvider, _ step: ProviderStep, announcing intent: (() async throws -> Void)? = nil
+        _ provider: any BotProvider, _ step: ProviderStep, announcing intent: Announcement? = nil
     ) async throws -> StepOutcome {
-        await calls.acquire()
-        defer { Task { await calls.release() } }
-        try await intent?()
+        if let intent, intent.ahead {
+            await ahead.acquire()
+            do {
+                try await intent.record()
+            } catch {
+                ahead.release()
+                throw error
+            }
+            await calls.acquire()
+            ahead.release()
+        } else {
+            await calls.acquire()
+            do {
+                try await intent?.record()
+            } catch {
+                calls.release()
+                throw error
+            }
+        }
+        defer { calls.release() }
         return try await provider.execute(step)
+    }
+
+    /// The announcement of a call that issues a credential for `action`'s entry: a new one (`id` nil,
+    /// `.register`) is announced ahead of its place; one that replaces the credential held is not.
+    private func announcement(
+        _ intent: IssueIntent, _ action: PlannedAction, id: String?, permissions: Permissions?
+    ) -> Announcement {
+        let custody = self.custody
+        let entry = action.entry
+        return Announcement(
+            record: { try await custody.recordIntent(intent, entry: entry, id: id, permissions: permissions) },
+            ahead: intent == .register)
     }
 
     /// Runs every action: revokes of bots first (they free names and per-user slots), then the other bot
@@ -223,11 +272,8 @@ public struct ApplyExecutor: Sendable {
             do {
                 outcome = try await issuing(.register, action) {
                     try await call(
-                        provider, .register(name: action.bot, permissions: permissions, role: action.role)
-                    ) {
-                        try await custody.recordIntent(
-                            .register, entry: action.entry, id: nil, permissions: permissions)
-                    }
+                        provider, .register(name: action.bot, permissions: permissions, role: action.role),
+                        announcing: announcement(.register, action, id: nil, permissions: permissions))
                 }
             } catch let error as ProviderError where error.kind == .outcomeUnknown {
                 guard capabilities.matchesByName else {
@@ -291,9 +337,7 @@ public struct ApplyExecutor: Sendable {
     ) async throws -> String {
         let permissions = action.permissions ?? Permissions()
         let kind: IssueIntent = replacing == nil ? .register : .reset
-        let intent: () async throws -> Void = {
-            try await custody.recordIntent(kind, entry: action.entry, id: replacing, permissions: permissions)
-        }
+        let intent = announcement(kind, action, id: replacing, permissions: permissions)
         guard
             case .registered(let id, let secret) = try await issuing(
                 kind, action,
@@ -322,9 +366,7 @@ public struct ApplyExecutor: Sendable {
         // run dies too, the next plan still knows it is Botform's (and revokes it after its own issue).
         let held = replaced.first
         let kind: IssueIntent = held == nil ? .register : .reset
-        let intent: () async throws -> Void = {
-            try await custody.recordIntent(kind, entry: action.entry, id: held, permissions: nil)
-        }
+        let intent = announcement(kind, action, id: held, permissions: nil)
         let outcome: StepOutcome
         do {
             outcome = try await issuing(kind, action) {
@@ -393,9 +435,7 @@ public struct ApplyExecutor: Sendable {
 
     /// Resets the secret and seals it; a lost answer means the old secret may be dead: reset again.
     private func reset(_ action: PlannedAction, id: String, _ provider: any BotProvider) async throws {
-        let intent: () async throws -> Void = {
-            try await custody.recordIntent(.reset, entry: action.entry, id: id, permissions: nil)
-        }
+        let intent = announcement(.reset, action, id: id, permissions: nil)
         for attempt in 1...Self.recoveryAttempts {
             do {
                 guard
@@ -495,28 +535,57 @@ actor Reobserver {
     }
 }
 
-/// A counting semaphore for async code: `acquire` waits (without blocking a thread) until a place frees.
-actor AsyncSemaphore {
+/// A counting semaphore for async code: `acquire` waits (without blocking a thread) until a place frees,
+/// and `release` is synchronous, so a place is handed back on every path (`defer`) without a task of its
+/// own, and a waiter gets it in the order it asked.
+final class AsyncSemaphore: @unchecked Sendable {
+    // @unchecked: `available` and `waiters` are read and written only while holding `lock`.
+    private let lock = NSLock()
     private var available: Int
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var first = 0
 
     init(_ count: Int) {
         available = count
     }
 
     func acquire() async {
-        if available > 0 {
-            available -= 1
-            return
+        if tryAcquire() { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if available > 0 {
+                available -= 1
+                lock.unlock()
+                continuation.resume()
+            } else {
+                waiters.append(continuation)
+                lock.unlock()
+            }
         }
-        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func tryAcquire() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard available > 0 else { return false }
+        available -= 1
+        return true
     }
 
     func release() {
-        if waiters.isEmpty {
+        lock.lock()
+        guard first < waiters.count else {
             available += 1
-        } else {
-            waiters.removeFirst().resume()
+            lock.unlock()
+            return
         }
+        let next = waiters[first]
+        first += 1
+        if first == waiters.count {
+            waiters.removeAll(keepingCapacity: true)
+            first = 0
+        }
+        lock.unlock()
+        next.resume()
     }
 }

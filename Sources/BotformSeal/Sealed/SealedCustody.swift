@@ -16,6 +16,8 @@ import Foundation
 public actor SealedCustody: SecretCustody {
     public nonisolated let path: String
     public nonisolated let recipients: [AgeRecipient]
+    /// The recipients as every `issued` record names them (`age1…`), encoded once.
+    private nonisolated let recipientNames: [String]
     private var file: SealedFile
     private var writer: JournalWriter?
     /// Token entries by their bot's address, built when a bot is first revoked or forgotten.
@@ -30,6 +32,7 @@ public actor SealedCustody: SecretCustody {
     public init(path: String, recipients: [AgeRecipient]) throws {
         self.path = path
         self.recipients = recipients
+        recipientNames = recipients.map(\.description)
         file = try Self.read(path: path).file
         if !recipients.isEmpty { file.recipients = recipients }
     }
@@ -50,10 +53,16 @@ public actor SealedCustody: SecretCustody {
 
     public func ownership() async -> Ownership { file.ownership }
 
-    private func append(_ record: JournalRecord) async throws {
+    /// Journals a record, then applies it. `line` is the record serialized, when the caller built it
+    /// already (off this actor); `sealed` the secret of an `issued` record, armored likewise, and its
+    /// recipients.
+    private func append(
+        _ record: JournalRecord, line: [UInt8]? = nil, sealed: (armored: String, to: [AgeRecipient])? = nil,
+        urgent: Bool = false
+    ) async throws {
         if writer == nil { writer = try JournalWriter(path: journalPath) }
-        try await writer?.append(record)
-        file.apply(record)
+        try await writer?.append(line: line ?? record.line, urgent: urgent)
+        file.apply(record, sealed: sealed)
         changed = true
         if let label = record.label, tokenIndex != nil, file.entries[record.key.address] != nil {
             let bot = EntryKey(provider: record.provider, bot: record.bot).address
@@ -69,13 +78,15 @@ public actor SealedCustody: SecretCustody {
         for (name, origin) in origins { file.origins[name] = origin }
     }
 
+    /// A reset's intent is written while its call holds a place (the executor announces only new
+    /// credentials ahead of their place), so it is synced at once rather than waiting for company.
     public func recordIntent(_ intent: IssueIntent, entry: EntryKey, id: String?, permissions: Permissions?)
         async throws
     {
         try await append(
             JournalRecord(
                 op: .intent, at: Date(), provider: entry.provider, bot: entry.bot, id: id, action: intent.rawValue,
-                permissionsSHA256: permissions?.sha256, label: entry.label))
+                permissionsSHA256: permissions?.sha256, label: entry.label), urgent: intent == .reset)
     }
 
     public func recordAborted(_ intent: IssueIntent, entry: EntryKey) async throws {
@@ -85,18 +96,19 @@ public actor SealedCustody: SecretCustody {
                 label: entry.label))
     }
 
-    public func recordIssued(_ issued: IssuedCredential) async throws {
+    /// Encrypts and serializes off the actor (they are most of the work, and every issue passes here),
+    /// then journals and applies the record on it.
+    public nonisolated func recordIssued(_ issued: IssuedCredential) async throws {
         guard !recipients.isEmpty else {
             throw AtomicFile.Failure(description: "no recipients to seal the secret of \(issued.entry) to")
         }
-        let sealed = Base64.encode(
-            try AgeFile.encrypt(Array(issued.secret.reveal().utf8), to: recipients), padded: true)
-        try await append(
-            JournalRecord(
-                op: .issued, at: issued.at, provider: issued.entry.provider, bot: issued.entry.bot, id: issued.id,
-                permissionsSHA256: issued.permissions?.sha256, sealedTo: recipients.map(\.description), age: sealed,
-                label: issued.entry.label, expiresAt: issued.expiresAt,
-                retiring: issued.retiring.isEmpty ? nil : issued.retiring))
+        let encrypted = try AgeFile.encrypt(Array(issued.secret.reveal().utf8), to: recipients)
+        let record = JournalRecord(
+            op: .issued, at: issued.at, provider: issued.entry.provider, bot: issued.entry.bot, id: issued.id,
+            permissionsSHA256: issued.permissions?.sha256, sealedTo: recipientNames,
+            age: Base64.encode(encrypted, padded: true), label: issued.entry.label, expiresAt: issued.expiresAt,
+            retiring: issued.retiring.isEmpty ? nil : issued.retiring)
+        try await append(record, line: record.line, sealed: (AgeArmor.armor(encrypted), recipients))
     }
 
     public func recordRevoked(entry: EntryKey, id: String) async throws {

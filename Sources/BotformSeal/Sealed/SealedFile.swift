@@ -49,72 +49,100 @@ public struct SealedFile: Sendable, Equatable {
     // MARK: Writing
 
     /// The file's text: deterministic (entries sorted by address), so unchanged entries never show in a diff.
+    /// Written into one string (each entry's address computed once for the sort, each provider's name
+    /// quoted once): apply renders the whole file at its end, with every run's entries in it.
     public func render() -> String {
-        var lines = [
-            "# Written by botform. Secret values are age-encrypted; metadata is plain text.",
-            "# Open one with: botform unseal <this file> -i key.txt --bot <provider/bot>",
-            "version: \(Self.version)",
-        ]
+        var text = ""
+        text.reserveCapacity(512 + entries.count * 900)
+        func line(_ content: String) {
+            text += content
+            text += "\n"
+        }
+        line("# Written by botform. Secret values are age-encrypted; metadata is plain text.")
+        line("# Open one with: botform unseal <this file> -i key.txt --bot <provider/bot>")
+        line("version: \(Self.version)")
         let header = headerRecipients
         if header.isEmpty {
-            lines.append("recipients: []")
+            line("recipients: []")
         } else {
-            lines.append("recipients:")
-            lines += header.map { "  - \($0)" }
+            line("recipients:")
+            for recipient in header { line("  - \(recipient)") }
         }
         let providers = Set(entries.values.map(\.provider))
         let recorded = origins.filter { providers.contains($0.key) }.sorted { $0.key < $1.key }
         if !recorded.isEmpty {
-            lines.append("providers:")
+            line("providers:")
             for (name, origin) in recorded {
-                lines.append("  \(YAMLText.scalar(name)):")
-                lines.append("    type: \(origin.type.rawValue)")
-                lines.append("    endpoint: \(YAMLText.scalar(origin.endpoint))")
-                if let tenant = origin.tenant { lines.append("    tenant: \(YAMLText.scalar(tenant))") }
+                line("  \(YAMLText.scalar(name)):")
+                line("    type: \(origin.type.rawValue)")
+                line("    endpoint: \(YAMLText.scalar(origin.endpoint))")
+                if let tenant = origin.tenant { line("    tenant: \(YAMLText.scalar(tenant))") }
             }
         }
         if entries.isEmpty {
-            lines.append("entries: {}")
-        } else {
-            lines.append("entries:")
-            for entry in entries.values.sorted(by: { $0.address < $1.address }) {
-                lines.append("  \(YAMLText.scalar(entry.address)):")
-                lines.append("    provider: \(YAMLText.scalar(entry.provider))")
-                lines.append("    bot: \(YAMLText.scalar(entry.bot))")
-                if let label = entry.label { lines.append("    label: \(YAMLText.scalar(label))") }
-                if let id = entry.id { lines.append("    id: \(YAMLText.scalar(id))") }
-                lines.append("    origin: \(entry.origin.rawValue)")
-                if let issued = entry.issuedAt { lines.append("    issued_at: \(issued.formatted(.iso8601))") }
-                if let hash = entry.permissionsSHA256 { lines.append("    permissions_sha256: \(hash)") }
-                if let expires = entry.expiresAt { lines.append("    expires_at: \(expires.formatted(.iso8601))") }
-                if !entry.retiring.isEmpty {
-                    lines.append("    retiring:")
-                    lines += entry.retiring.map { "      - \(YAMLText.scalar($0))" }
+            line("entries: {}")
+            return text
+        }
+        line("entries:")
+        var providerScalars: [String: String] = [:]
+        var recipientTexts: [AgeRecipient: String] = [:]
+        for (address, entry) in entries.values.map({ ($0.address, $0) }).sorted(by: { $0.0 < $1.0 }) {
+            let provider =
+                providerScalars[entry.provider]
+                ?? {
+                    let scalar = YAMLText.scalar(entry.provider)
+                    providerScalars[entry.provider] = scalar
+                    return scalar
+                }()
+            line("  \(YAMLText.scalar(address)):")
+            line("    provider: \(provider)")
+            line("    bot: \(YAMLText.scalar(entry.bot))")
+            if let label = entry.label { line("    label: \(YAMLText.scalar(label))") }
+            if let id = entry.id { line("    id: \(YAMLText.scalar(id))") }
+            line("    origin: \(entry.origin.rawValue)")
+            if let issued = entry.issuedAt { line("    issued_at: \(Timestamp.iso8601(issued))") }
+            if let hash = entry.permissionsSHA256 { line("    permissions_sha256: \(hash)") }
+            if let expires = entry.expiresAt { line("    expires_at: \(Timestamp.iso8601(expires))") }
+            if !entry.retiring.isEmpty {
+                line("    retiring:")
+                for id in entry.retiring { line("      - \(YAMLText.scalar(id))") }
+            }
+            if !entry.lostTimes.isEmpty {
+                line("    unrecorded_since:")
+                for time in entry.lostTimes { line("      - \(Timestamp.iso8601(time))") }
+            }
+            if let pending = entry.pending {
+                line("    pending: \(pending.rawValue)")
+                if entry.pendingTimes.count == 1, let since = entry.pendingSince {
+                    line("    pending_since: \(Timestamp.iso8601(since))")
+                } else if entry.pendingTimes.count > 1 {
+                    line("    pending_since:")
+                    for time in entry.pendingTimes { line("      - \(Timestamp.iso8601(time))") }
                 }
-                if !entry.lostTimes.isEmpty {
-                    lines.append("    unrecorded_since:")
-                    lines += entry.lostTimes.map { "      - \($0.formatted(.iso8601))" }
+            }
+            if !entry.sealedTo.isEmpty {
+                line("    sealed_to:")
+                for recipient in entry.sealedTo {
+                    let described =
+                        recipientTexts[recipient]
+                        ?? {
+                            let described = recipient.description
+                            recipientTexts[recipient] = described
+                            return described
+                        }()
+                    line("      - \(described)")
                 }
-                if let pending = entry.pending {
-                    lines.append("    pending: \(pending.rawValue)")
-                    if entry.pendingTimes.count == 1, let since = entry.pendingSince {
-                        lines.append("    pending_since: \(since.formatted(.iso8601))")
-                    } else if entry.pendingTimes.count > 1 {
-                        lines.append("    pending_since:")
-                        lines += entry.pendingTimes.map { "      - \($0.formatted(.iso8601))" }
-                    }
-                }
-                if !entry.sealedTo.isEmpty {
-                    lines.append("    sealed_to:")
-                    lines += entry.sealedTo.map { "      - \($0)" }
-                }
-                if let secret = entry.secret {
-                    lines.append("    secret: |")
-                    lines += secret.split(separator: "\n").map { "      \($0)" }
+            }
+            if let secret = entry.secret {
+                line("    secret: |")
+                for part in secret.split(separator: "\n") {
+                    text += "      "
+                    text += part
+                    text += "\n"
                 }
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return text
     }
 }
 
