@@ -32,7 +32,9 @@ public enum ConfigLoader {
 
     /// Loads `path`: a YAML file, or a directory whose `*.yaml` and `*.yml` files are merged. Dotfiles and
     /// `*.sealed.yaml` files (Botform's own output) are skipped.
-    public static func load(path: String) -> LoadedConfig {
+    /// `onOutput` is told the output settings as soon as they are read (see `ConfigResolver.onOutput`),
+    /// whether or not the configuration turns out valid.
+    public static func load(path: String, onOutput: ((OutputSettings) -> Void)? = nil) -> LoadedConfig {
         var diagnostics = Diagnostics()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -71,7 +73,9 @@ public enum ConfigLoader {
             }
             sources.append(ConfigSource(path: file, bytes: [UInt8](data)))
         }
-        var loaded = load(sources: sources, baseDirectory: baseDirectory, directory: isDirectory.boolValue ? path : nil)
+        var loaded = load(
+            sources: sources, baseDirectory: baseDirectory, directory: isDirectory.boolValue ? path : nil,
+            onOutput: onOutput)
         diagnostics.append(contentsOf: loaded.diagnostics)
         loaded.diagnostics = diagnostics
         if diagnostics.hasErrors { loaded.state = nil }
@@ -85,12 +89,16 @@ public enum ConfigLoader {
 
     /// Loads already-read sources, merged in the given order. `directory` is set when the sources are
     /// the files of a directory (a sealed file inside it would be read as configuration).
-    public static func load(sources: [ConfigSource], baseDirectory: String, directory: String? = nil) -> LoadedConfig {
+    public static func load(
+        sources: [ConfigSource], baseDirectory: String, directory: String? = nil,
+        onOutput: ((OutputSettings) -> Void)? = nil
+    ) -> LoadedConfig {
         var files: [FileDeclarations] = []
         for source in sources {
             files.append(FileDeclarations.read(source))
         }
         var resolver = ConfigResolver(files: files, baseDirectory: baseDirectory, directory: directory)
+        resolver.onOutput = onOutput
         let state = resolver.resolve()
         var diagnostics = Diagnostics()
         for file in files { diagnostics.append(contentsOf: file.reader.diagnostics) }

@@ -11,6 +11,9 @@ struct ConfigResolver {
     var diagnostics = Diagnostics()
     /// Set when a bot names a role that does not exist; "unused role" warnings would then be noise.
     var unresolvedRoleReference = false
+    /// Told the output settings as soon as they are read, before the bots: a caller can start reading
+    /// the sealed file while thousands of bots are still being resolved.
+    var onOutput: ((OutputSettings) -> Void)?
 
     init(files: [FileDeclarations], baseDirectory: String, directory: String?) {
         self.files = files
@@ -23,6 +26,8 @@ struct ConfigResolver {
         let providerDeclarations = merge(files.flatMap(\.providers), what: "provider")
         let roleDeclarations = merge(files.flatMap(\.roles), what: "role")
         let botDeclarations = merge(files.flatMap(\.bots), what: "bot")
+        let output = readOutput(merge(files.flatMap(\.output), what: "output key"))
+        onOutput?(output)
 
         var providers: [String: ProviderConfig] = [:]
         var resolvedProviders: [(declaration: Declaration, config: ProviderConfig)] = []
@@ -56,7 +61,6 @@ struct ConfigResolver {
         if !unresolvedRoleReference { warnUnusedRoles(roles, order: roleNames, used: usedRoles) }
 
         let policy = readPolicy(merge(files.flatMap(\.policy), what: "policy key"))
-        let output = readOutput(merge(files.flatMap(\.output), what: "output key"))
         let ignore = readIgnore(providers: declaredProviderNames)
         let roleDefinitions = roleNames.compactMap { name -> RoleDefinition? in
             guard let draft = roles[name] else { return nil }

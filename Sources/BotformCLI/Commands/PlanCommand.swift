@@ -56,6 +56,7 @@ struct PlanCommand: AsyncParsableCommand {
             if let out, format == .text {
                 terminal.err("Saved the plan to \(out); apply it with: botform apply \(out)")
             }
+            Retained.keep(plan)
             if detailedExitcode, plan.hasChanges || !plan.drift.isEmpty {
                 throw ExitStatus.changesPresent.exitCode
             }
@@ -74,8 +75,15 @@ struct PlanCommand: AsyncParsableCommand {
         var settings = Frontend(terminal: terminal)
         settings.parallelism = parallelism
         let frontend = settings
-        let configuration = try frontend.loadConfiguration(path)
-        let reading = Task { try await offload { try frontend.sealedFile(configuration.state) } }
+        // The sealed file is read from the moment its path is known, while the bots are still resolved.
+        let early = EarlyRead()
+        let configuration = try frontend.loadConfiguration(path) { output in
+            let path = output.sealedPath
+            early.start(path) { Task { try await offload { try frontend.readSealedFile(at: path) } } }
+        }
+        let wanted = configuration.state.output.sealedPath
+        let reading =
+            early.task(for: wanted) ?? Task { try await offload { try frontend.readSealedFile(at: wanted) } }
         let connections: Frontend.Connections
         let observations: [String: ProviderObservation]
         let ownership: Ownership
@@ -87,7 +95,7 @@ struct PlanCommand: AsyncParsableCommand {
         }
         do {
             observations = try await frontend.observe(connections)
-            let sealed = try await reading.value
+            let sealed = frontend.noted(try await reading.value)
             ownership = sealed?.ownership ?? Ownership()
             let recipients = try sealed?.recipientChange(for: frontend.recipients(configuration.state))
             // Providers with bots only in the sealed file (all removed from configuration) are read too.
@@ -101,6 +109,7 @@ struct PlanCommand: AsyncParsableCommand {
             let plan = try frontend.plan(
                 configuration, observations: all, ownership: ownership, connections: connections,
                 options: selection.options, recipients: recipients)
+            Retained.keep((configuration, all, sealed as Any, ownership))
             await connections.close()
             return plan
         } catch {

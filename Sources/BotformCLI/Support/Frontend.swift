@@ -23,11 +23,12 @@ struct Frontend {
         var sha256: String
     }
 
-    /// Loads and validates; diagnostics go to stderr, and errors end the command.
-    func loadConfiguration(_ path: String?) throws -> Configuration {
+    /// Loads and validates; diagnostics go to stderr, and errors end the command. `onOutput` is told the
+    /// output settings as soon as they are read, before the bots are resolved.
+    func loadConfiguration(_ path: String?, onOutput: ((OutputSettings) -> Void)? = nil) throws -> Configuration {
         try Self.refuseKeyMaterial(path)
         let location = ConfigLocation.resolve(path)
-        let loaded = ConfigLoader.load(path: location)
+        let loaded = ConfigLoader.load(path: location, onOutput: onOutput)
         terminal.emit(loaded.diagnostics.sorted, github: GitHubActions(environment: environment))
         guard let state = loaded.state else {
             throw CLIError(
@@ -308,16 +309,37 @@ struct Frontend {
 
     /// The sealed file (journal folded in), read-only; nil when no sealed output is configured.
     func sealedFile(_ state: DesiredState) throws -> SealedFile? {
-        guard let path = state.output.sealedPath else { return nil }
+        try sealedFile(at: state.output.sealedPath)
+    }
+
+    func sealedFile(at path: String?) throws -> SealedFile? {
+        try noted(readSealedFile(at: path))
+    }
+
+    /// The sealed file as read, with whether its journal's last record was torn, said by `noted` when
+    /// the read is used (a read started early for a command that then fails says nothing).
+    func readSealedFile(at path: String?) throws -> SealedRead? {
+        guard let path else { return nil }
         do {
             let read = try SealedCustody.read(path: path)
-            if read.tornTail {
-                terminal.warn("the last record of \(path).journal was cut off by a crash; it is ignored")
-            }
-            return read.file
+            return SealedRead(path: path, file: read.file, tornTail: read.tornTail)
         } catch {
             throw CLIError("cannot read the sealed file: \(error)")
         }
+    }
+
+    struct SealedRead: Sendable {
+        var path: String
+        var file: SealedFile
+        var tornTail: Bool
+    }
+
+    func noted(_ read: SealedRead?) -> SealedFile? {
+        guard let read else { return nil }
+        if read.tornTail {
+            terminal.warn("the last record of \(read.path).journal was cut off by a crash; it is ignored")
+        }
+        return read.file
     }
 
     func plan(

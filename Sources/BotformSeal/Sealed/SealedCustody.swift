@@ -41,8 +41,8 @@ public actor SealedCustody: SecretCustody {
     /// `tornTail` says the journal's last record was cut off by a crash.
     public static func read(path: String) throws -> (file: SealedFile, journalRecords: Int, tornTail: Bool) {
         var file = SealedFile()
-        if let data = FileManager.default.contents(atPath: path) {
-            file = try SealedFile.parse([UInt8](data), path: path)
+        if let bytes = AtomicFile.contents(of: path) {
+            file = try SealedFile.parse(bytes, path: path)
         }
         let journal = try JournalReader.read(path + ".journal")
         for record in journal.records { file.apply(record) }

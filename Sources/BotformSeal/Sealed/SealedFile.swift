@@ -41,9 +41,10 @@ public struct SealedFile: Sendable, Equatable {
     /// Held secrets sealed to a set of recipients other than `recipients`, by address.
     public func entriesToReseal(for recipients: [AgeRecipient]) -> [SealedEntry] {
         let wanted = Set(recipients)
-        return entries.values.filter { $0.secret != nil && Set($0.sealedTo) != wanted }.sorted {
-            $0.address < $1.address
-        }
+        // Most entries list exactly the configured recipients, in order: no set is built for those.
+        return entries.values.filter {
+            $0.secret != nil && $0.sealedTo != recipients && Set($0.sealedTo) != wanted
+        }.sorted { $0.address < $1.address }
     }
 
     // MARK: Writing
