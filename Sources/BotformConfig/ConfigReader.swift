@@ -119,9 +119,9 @@ final class ConfigReader {
     /// A string that is not empty or blank.
     func nonEmptyString(_ node: YAMLNode, _ what: @autoclosure () -> String) -> String? {
         guard let text = string(node, what()) else { return nil }
-        // Blank is what `trimmingCharacters(in: .whitespaces)` empties (tab and the Zs spaces), checked
-        // without Foundation's bridging: this runs for every name in the file.
-        guard !text.unicodeScalars.allSatisfy({ $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }) else {
+        // Blank is what `trimmingCharacters(in: .whitespaces)` empties, asked per scalar of the same set
+        // without Foundation's string bridging: this runs for every name in the file.
+        guard !text.unicodeScalars.allSatisfy({ CharacterSet.whitespaces.contains($0) }) else {
             typeError("\(what()) must not be empty", at: node)
             return nil
         }

@@ -187,8 +187,9 @@ struct FysoProviderTests {
                 #expect(error.kind == .rejected(status: 429, code: "BOT_LIMIT_REACHED"))
             }
             #expect(
-                ContinuousClock.now - started < .seconds(10),
-                "a quota is not waited out (a wait would run to the 300 s deadline)")
+                ContinuousClock.now - started < .seconds(60),
+                "a quota is not waited out (a wait would run to the 300 s deadline; the bound is loose for a loaded machine)"
+            )
         }
     }
 }

@@ -218,6 +218,27 @@ struct CanonicalReaderTests {
         }
     }
 
+    @Test("left to the YAML reader: a key of 1,024 characters or more, a time before 1600, a file over the size limit")
+    func limits() throws {
+        func file(address: String, provider: String, issued: String = "2026-11-30T02:22:21Z") -> [UInt8] {
+            Array(
+                "version: 1\nrecipients: []\nentries:\n  \(address):\n    provider: \(provider)\n    bot: b\n    origin: adopted\n    issued_at: \(issued)\n"
+                    .utf8)
+        }
+        #expect(SealedFile.parseCanonical(file(address: "p/b", provider: "p")) != nil)
+        let long = String(repeating: "p", count: 1_100)
+        #expect(SealedFile.parseCanonical(file(address: "\(long)/b", provider: long)) == nil)
+        #expect(throws: SealedFileError.self) {
+            try SealedFile.parse(file(address: "\(long)/b", provider: long), path: "s")
+        }
+        for time in ["1500-01-01T00:00:00Z", "1582-10-10T00:00:00Z", "0000-01-01T00:00:00Z"] {
+            #expect(SealedFile.parseCanonical(file(address: "p/b", provider: "p", issued: time)) == nil, "\(time)")
+        }
+        var huge = file(address: "p/b", provider: "p")
+        huge += [UInt8](repeating: 0x0A, count: 64 << 20)
+        #expect(SealedFile.parseCanonical(huge) == nil)
+    }
+
     @Test("times: the canonical reader's calendar matches Foundation's ISO 8601 parser")
     func times() throws {
         var rng = Generator(state: 7)

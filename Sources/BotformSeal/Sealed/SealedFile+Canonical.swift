@@ -1,4 +1,5 @@
 import BotformCore
+import BotformYAML
 import Foundation
 
 /// The sealed file read as Botform writes it. A 10,000-bot file is 7.7 MB of YAML, and building a YAML
@@ -66,8 +67,11 @@ private struct CanonicalReader {
     // MARK: The file
 
     mutating func file() -> SealedFile? {
-        // A file that is not plain UTF-8 text of printable ASCII, LF-ended, is for the YAML reader.
-        guard !bytes.isEmpty, bytes.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A }) else { return nil }
+        // A file that is not plain UTF-8 text of printable ASCII, LF-ended, is for the YAML reader; so is one
+        // over the YAML reader's size limit (which then says so).
+        guard !bytes.isEmpty, bytes.count <= YAMLComposer.maximumFileSize,
+            bytes.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A })
+        else { return nil }
         while let line = peek(), line.first == UInt8(ascii: "#") { advance(past: line) }
         guard let version = take("version: "), version.elementsEqual("\(SealedFile.version)".utf8) else {
             return nil
@@ -134,13 +138,16 @@ private struct CanonicalReader {
         return nil
     }
 
+    /// libyaml refuses a plain mapping key of 1,024 characters or more ("mapping values are not allowed").
+    static let longestKey = 1_024
+
     /// Entries until this reader's end; nil at anything that is not an entry as `render()` writes it.
     mutating func entries() -> [String: SealedEntry]? {
         var entries: [String: SealedEntry] = [:]
         while let line = peek(), line.starts(with: "  ".utf8), line.dropFirst(2).first != 0x20 {
             advance(past: line)
-            guard line.last == UInt8(ascii: ":"), let address = scalar(line.dropFirst(2).dropLast()),
-                entries[address] == nil, let entry = entry(address)
+            guard line.last == UInt8(ascii: ":"), line.count - 3 < Self.longestKey,
+                let address = scalar(line.dropFirst(2).dropLast()), entries[address] == nil, let entry = entry(address)
             else { return nil }
             entries[address] = entry
         }
@@ -151,7 +158,8 @@ private struct CanonicalReader {
         var origins: [String: ProviderOrigin] = [:]
         while let line = peek(), line.starts(with: "  ".utf8), line.dropFirst(2).first != 0x20 {
             advance(past: line)
-            guard line.last == UInt8(ascii: ":"), let name = scalar(line.dropFirst(2).dropLast()),
+            guard line.last == UInt8(ascii: ":"), line.count - 3 < Self.longestKey,
+                let name = scalar(line.dropFirst(2).dropLast()),
                 origins[name] == nil,
                 let type = take("    type: ").flatMap({ ProviderKind(rawValue: String(decoding: $0, as: UTF8.self)) }),
                 let endpoint = take("    endpoint: ").flatMap(scalar)
@@ -336,7 +344,8 @@ private struct CanonicalReader {
             bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z"),
             let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-            (1...12).contains(month), (1...Self.days(inMonth: month, of: year)).contains(day), hour < 24,
+            // Foundation reads times before the Gregorian reform in the Julian calendar; those are its to read.
+            year >= 1600, (1...12).contains(month), (1...Self.days(inMonth: month, of: year)).contains(day), hour < 24,
             minute < 60, second < 60
         else { return nil }
         let days = Self.daysFromCivil(year: year, month: month, day: day)
