@@ -121,18 +121,8 @@ enum Timestamp {
         guard whole >= 0, whole < 253_402_300_800, fraction == 0 || (fraction >= 0.001 && fraction < 0.999) else {
             return date.formatted(.iso8601)
         }
-        let total = Int(whole)
-        let (days, time) = total.quotientAndRemainder(dividingBy: 86_400)
-        // The civil date of a day count (H. Hinnant's civil_from_days), for days since 1970-01-01 >= 0.
-        let shifted = days + 719_468
-        let era = shifted / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (days, time) = CivilDate.split(Int(whole))
+        let (year, month, day) = CivilDate.date(fromDays: days)
         return String(unsafeUninitializedCapacity: 20) { buffer in
             func put(_ value: Int, digits: Int, at offset: Int) {
                 var value = value

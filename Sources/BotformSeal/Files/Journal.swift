@@ -100,19 +100,8 @@ enum Timestamp {
         // Years 1600 to 9999: four digits, and Gregorian throughout (Foundation writes dates before the
         // 1582 reform in the Julian calendar); anything else is left to Foundation.
         guard whole >= -11_676_096_000, whole < 253_402_300_800 else { return date.formatted(.iso8601) }
-        let seconds = Int(whole)
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let time = seconds - days * 86_400
-        // Days since 1970-01-01 to a civil date (proleptic Gregorian), after Howard Hinnant's algorithm.
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (days, time) = CivilDate.split(Int(whole))
+        let (year, month, day) = CivilDate.date(fromDays: days)
         var bytes = [UInt8](repeating: 0, count: 20)
         func put(_ value: Int, _ digits: Int, at offset: Int) {
             var rest = value
