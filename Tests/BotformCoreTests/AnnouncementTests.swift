@@ -7,7 +7,7 @@ import Testing
 struct AnnouncementTests {
     @Test("at most `parallelism` registrations wait announced beyond the calls in flight, and all complete")
     func boundedAhead() async throws {
-        let provider = RegisteringProvider()
+        let provider = GatedProvider()
         let custody = AheadCustody(provider: provider)
         let actions = (0..<12).map { index in
             PlannedAction(
@@ -35,44 +35,14 @@ struct AnnouncementTests {
     }
 }
 
-/// A provider whose register calls wait until the test opens the gate; counts the calls answered.
-actor RegisteringProvider: BotProvider {
-    nonisolated let name = "prod"
-    nonisolated var capabilities: ProviderCapabilities {
-        ProviderCapabilities(canResetSecret: true, canUpdatePermissions: false, seesAllBots: true, caller: "admin")
-    }
-    private(set) var waiting = 0
-    private(set) var answered = 0
-    private var isOpen = false
-    private var gate: [CheckedContinuation<Void, Never>] = []
-
-    func open() {
-        isOpen = true
-        for continuation in gate { continuation.resume() }
-        gate = []
-    }
-
-    func observe() async throws -> ProviderObservation {
-        ProviderObservation(provider: name, bots: [], capabilities: capabilities, listCalls: 1)
-    }
-
-    func execute(_ step: ProviderStep) async throws -> StepOutcome {
-        waiting += 1
-        if !isOpen { await withCheckedContinuation { gate.append($0) } }
-        answered += 1
-        guard case .register(let name, _, _) = step else { return .revoked }
-        return .registered(id: "id-\(name)", secret: Secret("secret-\(name)"))
-    }
-}
-
 /// Custody that counts intents and checks each against the bound: the k-th intent may be journaled only
 /// when k <= 2 x parallelism + calls answered (a place frees only when a call is answered).
 actor AheadCustody: SecretCustody {
-    let provider: RegisteringProvider
+    let provider: GatedProvider
     private(set) var intents = 0
     private(set) var violations: [String] = []
 
-    init(provider: RegisteringProvider) {
+    init(provider: GatedProvider) {
         self.provider = provider
     }
 

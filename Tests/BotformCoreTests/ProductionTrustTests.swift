@@ -286,13 +286,16 @@ struct ReviewFindingTests {
     }
 }
 
-/// A provider whose calls wait until the test opens the gate.
+/// A provider whose calls wait until the test opens the gate: a register is answered with a new bot,
+/// anything else as a reset.
 actor GatedProvider: BotProvider {
     nonisolated let name = "prod"
     nonisolated var capabilities: ProviderCapabilities {
         ProviderCapabilities(canResetSecret: true, canUpdatePermissions: false, seesAllBots: true, caller: "admin")
     }
     private(set) var waiting = 0
+    /// Calls let through the gate and answered.
+    private(set) var answered = 0
     private var isOpen = false
     private var gate: [CheckedContinuation<Void, Never>] = []
 
@@ -309,6 +312,10 @@ actor GatedProvider: BotProvider {
     func execute(_ step: ProviderStep) async throws -> StepOutcome {
         waiting += 1
         if !isOpen { await withCheckedContinuation { gate.append($0) } }
+        answered += 1
+        if case .register(let name, _, _) = step {
+            return .registered(id: "id-\(name)", secret: Secret("secret-\(name)"))
+        }
         return .reset(secret: Secret("fresh-secret"))
     }
 }
