@@ -47,6 +47,25 @@ if arguments.count >= 3, arguments[1] == "decode-list" {
     exit(result.identical ? 0 : 1)
 }
 
+// `botform-bench render SEALED_FILE [ROUNDS]`: the sealed file read, then rendered again (best of ROUNDS,
+// default 20): what an apply's final fold spends before writing.
+if arguments.count >= 3, arguments[1] == "render" {
+    let file = try SealedCustody.read(path: arguments[2]).file
+    var best = Double.infinity
+    var bytes = 0
+    for _ in 0..<(arguments.count > 3 ? Int(arguments[3]) ?? 20 : 20) {
+        let start = ContinuousClock.now
+        bytes = file.render().utf8.count
+        let elapsed = ContinuousClock.now - start
+        best = min(best, Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+    }
+    let same = file.renderBytes() == Array(try Data(contentsOf: URL(fileURLWithPath: arguments[2])))
+    print(
+        "\(file.entries.count) entries, \(bytes) bytes: render \(String(format: "%.2f ms", best * 1000));"
+            + " identical to the file: \(same)")
+    exit(0)
+}
+
 guard arguments.count == 7, let bots = Int(arguments[3]), let parallelism = Int(arguments[4]),
     let rounds = Int(arguments[6])
 else {

@@ -166,8 +166,8 @@ public actor SealedCustody: SecretCustody {
     /// nothing: an apply that completes must not leave the records of a crash outside the sealed file.
     public func checkpoint(foldingJournal: Bool = false) throws {
         guard changed || (foldingJournal && FileManager.default.fileExists(atPath: journalPath)) else { return }
-        let text = file.render()
-        try AtomicFile.replace(path, with: Array(text.utf8))
+        let text = file.renderBytes()
+        try AtomicFile.replace(path, with: text)
         writer = nil
         if FileManager.default.fileExists(atPath: journalPath) {
             unlink(journalPath)
