@@ -181,7 +181,7 @@ final class ConfigReader {
     /// The name of an environment variable (not its value).
     func environmentVariableName(_ node: YAMLNode, _ what: @autoclosure () -> String) -> String? {
         guard let text = nonEmptyString(node, what()) else { return nil }
-        let valid = text.range(of: SchemaPattern.environmentVariable, options: .regularExpression) != nil
+        let valid = SchemaPattern.isEnvironmentVariable(text)
         guard valid else {
             if text.count > 40 || text.hasPrefix("eyJ") || text.contains(".") || text.contains("@") {
                 error(

@@ -157,7 +157,7 @@ struct ConfigResolver {
         var tenant: String?
         if let pair = fields["tenant"] {
             tenant = reader.nonEmptyString(pair.value, "\"tenant\" of \(what)")
-            if let slug = tenant, slug.range(of: "^[a-z0-9][a-z0-9_-]{0,99}$", options: .regularExpression) == nil {
+            if let slug = tenant, !SchemaPattern.isTenantSlug(slug) {
                 reader.error(
                     "invalid tenant \"\(slug)\" for \(what): a tenant slug has lowercase letters, digits, hyphens and underscores",
                     at: pair.value)

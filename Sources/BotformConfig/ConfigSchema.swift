@@ -67,6 +67,28 @@ enum SchemaPattern {
     static let foksRole = "^(?i:o|owner|a|admin|(?:m|member)/[+-]?[0-9]{1,5})$"
     static let recipient = "^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$"
     static let entity = "^[A-Za-z0-9_-]{1,100}$"
+
+    /// `environmentVariable`, checked on bytes: a regular expression costs milliseconds to compile
+    /// on first use, and every run reads a configuration.
+    static func isEnvironmentVariable(_ text: String) -> Bool {
+        guard let first = text.utf8.first, first == UInt8(ascii: "_") || isLetter(first) else { return false }
+        return text.utf8.allSatisfy { $0 == UInt8(ascii: "_") || isLetter($0) || isDigit($0) }
+    }
+
+    /// `^[a-z0-9][a-z0-9_-]{0,99}$`: a Fyso tenant slug, checked on bytes.
+    static func isTenantSlug(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard let first = bytes.first, bytes.count <= 100, isLower(first) || isDigit(first) else { return false }
+        return bytes.allSatisfy {
+            isLower($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
+    }
+
+    private static func isLower(_ byte: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) }
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        isLower(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
 }
 
 extension SchemaObject {
