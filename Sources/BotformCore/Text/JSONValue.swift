@@ -80,6 +80,12 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     private static func writeString(_ text: String, to output: inout String) {
         output += "\""
+        // The common case, a string with nothing to escape, is appended whole without copying its bytes.
+        guard needsEscaping(text) else {
+            output += text
+            output += "\""
+            return
+        }
         // Most strings need no escaping: append them whole. Otherwise append the runs between escapes.
         let bytes = Array(text.utf8)
         var runStart = 0
@@ -117,6 +123,16 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
         flush(upTo: bytes.count)
         output += "\""
+    }
+
+    /// Whether any byte of `text` starts something `writeString` escapes: a control character, a quote,
+    /// a backslash, DEL, or the lead byte of a C1 control (0xC2) or of U+2028/U+2029 (0xE2). A lead byte
+    /// only asks for the careful path, which then decides.
+    private static func needsEscaping(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }
+        }
     }
 
     private static func unicodeEscape(_ value: UInt32) -> String {
