@@ -318,7 +318,7 @@ public struct FysoProvider: BotProvider {
     }
 
     static func issued(_ response: APIResponse) -> FysoWire.Issued? {
-        (try? JSONDecoder().decode(FysoWire.Envelope<FysoWire.Issued>.self, from: response.body))?.data
+        FysoWire.Issued.read(response.body)
     }
 
     private func failure(_ what: String, _ response: APIResponse) -> ProviderError {

@@ -220,3 +220,65 @@ private struct FastListReader {
         return actions
     }
 }
+
+extension FysoWire.Issued {
+    /// The `data` of a register or reset-secret answer, nil when there is none to read: by a
+    /// `JSONScanner` when the answer is in the strict form it reads, else by JSONDecoder, exactly as
+    /// before. Every registration reads one, on the event loop that serves the next call.
+    static func read(_ body: Data) -> FysoWire.Issued? {
+        if let issued = fast(body) { return issued }
+        return (try? JSONDecoder().decode(FysoWire.Envelope<FysoWire.Issued>.self, from: body))?.data
+    }
+
+    /// The answer read by the fast path; nil when it declines (and JSONDecoder decides).
+    static func fast(_ body: Data) -> FysoWire.Issued? {
+        body.withUnsafeBytes { raw in
+            var scanner = JSONScanner(raw.bindMemory(to: UInt8.self))
+            return try? envelope(&scanner)
+        }
+    }
+
+    /// `{"data": {"id": string | null, "secret": string | null, …}, …}` and nothing after it. Anything
+    /// else (no `data`, a `data` that is not an object, an id that is not a string, a field twice) is
+    /// left to JSONDecoder.
+    private static func envelope(_ scanner: inout JSONScanner) throws(JSONScanner.Unhandled) -> FysoWire.Issued {
+        var issued: FysoWire.Issued?
+        guard try scanner.beginObject() else { throw JSONScanner.Unhandled() }
+        repeat {
+            guard try scanner.plainName().spells("data") else {
+                try scanner.skipValue()
+                continue
+            }
+            guard issued == nil, try scanner.peek() == UInt8(ascii: "{") else { throw JSONScanner.Unhandled() }
+            issued = try fields(&scanner)
+        } while try scanner.nextMember()
+        guard let issued, scanner.isAtEnd() else { throw JSONScanner.Unhandled() }
+        return issued
+    }
+
+    private static func fields(_ scanner: inout JSONScanner) throws(JSONScanner.Unhandled) -> FysoWire.Issued {
+        var issued = FysoWire.Issued(id: nil, secret: nil)
+        var seen: (id: Bool, secret: Bool) = (false, false)
+        guard try scanner.beginObject() else { return issued }
+        repeat {
+            let name = try scanner.plainName()
+            if name.spells("id") {
+                guard !seen.id else { throw JSONScanner.Unhandled() }
+                seen.id = true
+                issued.id = try stringOrNull(&scanner)
+            } else if name.spells("secret") {
+                guard !seen.secret else { throw JSONScanner.Unhandled() }
+                seen.secret = true
+                issued.secret = try stringOrNull(&scanner)
+            } else {
+                try scanner.skipValue()
+            }
+        } while try scanner.nextMember()
+        return issued
+    }
+
+    private static func stringOrNull(_ scanner: inout JSONScanner) throws(JSONScanner.Unhandled) -> String? {
+        if try scanner.null() { return nil }
+        return try scanner.string()
+    }
+}

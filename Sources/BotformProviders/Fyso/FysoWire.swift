@@ -18,6 +18,11 @@ enum FysoWire {
 
         enum CodingKeys: String, CodingKey { case id, secret }
 
+        init(id: String?, secret: String?) {
+            self.id = id
+            self.secret = secret
+        }
+
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             id = try? container.decodeIfPresent(String.self, forKey: .id)
