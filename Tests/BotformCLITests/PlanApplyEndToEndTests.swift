@@ -32,6 +32,15 @@ struct PlanApplyEndToEndTests {
         #expect(apply.status == 0, "\(apply)")
         #expect(apply.stdout.contains("Apply complete! 24 registered"))
         #expect(apply.stderr.contains("prod/agent-01: registered after"))
+        // Progress lines go out through their own thread while the calls run: every one of them, each
+        // bot's "registering" before its "registered", all before the summary on stdout was written.
+        let progress = apply.stderr.split(separator: "\n").map(String.init)
+        for name in names {
+            let started = progress.firstIndex(of: "prod/\(name): registering...")
+            let done = progress.firstIndex { $0.hasPrefix("prod/\(name): registered after") }
+            #expect(started != nil && done != nil && started! < done!, "\(name): \(apply.stderr)")
+            #expect(progress.filter { $0.hasPrefix("prod/\(name): ") }.count == 2, "\(name)")
+        }
         let lists = try await sandbox.requestLog().filter {
             $0["path"] as? String == "/api/auth/bots" && $0["method"] as? String == "GET"
         }

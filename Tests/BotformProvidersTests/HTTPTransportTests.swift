@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import BotformCore
 import Foundation
+import NIOCore
 import Testing
 
 @testable import BotformProviders
@@ -191,4 +192,25 @@ func describeHidesHeaderValues() {
     let text = HTTPTransport.describe(error)
     #expect(!text.contains("eyJsecret"), "\(text)")
     #expect(text.contains("invalidHeaderField"), "\(text)")
+}
+
+/// AsyncHTTPClient places each call on its group's `any()`: the view Botform hands it takes the loops
+/// in turn, even when asked from a loop (where the group itself would answer that loop every time).
+@Suite("event loops taken in turn")
+struct SpreadEventLoopsTests {
+    @Test("any() from on a loop hands out every loop, not the caller's own")
+    func inTurn() async throws {
+        let group = HTTPClient.defaultEventLoopGroup
+        let loops = Set(group.makeIterator().map { ObjectIdentifier($0) })
+        let spread = SpreadEventLoops(group)
+        let loop = group.next()
+        let (ownAnswers, spreadAnswers) = try await loop.submit {
+            (
+                Set((0..<10).map { _ in ObjectIdentifier(group.any()) }),
+                Set((0..<10).map { _ in ObjectIdentifier(spread.any()) })
+            )
+        }.get()
+        #expect(ownAnswers == [ObjectIdentifier(loop)], "the group answers the caller's loop")
+        #expect(spreadAnswers == loops, "the view hands out every loop")
+    }
 }

@@ -286,7 +286,11 @@ struct ApplyCommand: AsyncParsableCommand {
                 providers: connections.providers, custody: custody ?? NoCustody(), parallelism: parallelism,
                 progress: progress.handle)
             executor.clockOffsets = connections.clockOffsets
+            // Progress lines go out through their own thread while the calls run (not a write per line
+            // on the event loops), all of them before the summary.
+            StderrQueue.shared.open()
             let run = await executor.run(plan)
+            StderrQueue.shared.close()
             result.completed += run.completed
             result.failed += run.failed
             result.secretsIssued += run.secretsIssued

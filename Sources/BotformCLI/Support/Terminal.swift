@@ -24,13 +24,18 @@ public struct Terminal: Sendable {
     }
 
     public func err(_ text: String) {
+        if StderrQueue.shared.enqueue(text) { return }
         Self.write(text + "\n", to: STDERR_FILENO)
     }
 
     /// Writes all of `text`, retrying when a signal interrupts the call. (Foundation's non-throwing
     /// `FileHandle.write` traps on EINTR.) Output to a closed pipe is dropped.
     static func write(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)[...]
+        write(bytes: Array(text.utf8), to: fd)
+    }
+
+    static func write(bytes: [UInt8], to fd: Int32) {
+        var bytes = bytes[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if written < 0 {
@@ -65,5 +70,67 @@ public struct Terminal: Sendable {
         }
         let prefix = diagnostic.location.map { "\($0): " } ?? "botform: "
         return "\(prefix)\(severity) \(Diagnostic.oneLine(diagnostic.message))"
+    }
+}
+
+/// Lines for stderr, written by a thread of their own while it is open (during apply's calls): the
+/// progress lines, two per action, then cost the event loops no system call each, and lines that pile
+/// up while one is written go out together in one write. Every line still goes out, in order; `close()`
+/// returns once all are written, so nothing printed after it can overtake them.
+final class StderrQueue: @unchecked Sendable {
+    // @unchecked: every stored property is read and written only while holding `condition`.
+    static let shared = StderrQueue()
+
+    private let condition = NSCondition()
+    private var pending: [UInt8] = []
+    private var isOpen = false
+    private var writing = false
+    private var started = false
+
+    /// From now on `enqueue` takes lines, until `close()`.
+    func open() {
+        condition.lock()
+        defer { condition.unlock() }
+        isOpen = true
+        guard !started else { return }
+        started = true
+        let thread = Thread { [self] in run() }
+        thread.start()
+    }
+
+    /// Queues `line` (a newline is added) when the queue is open; false when it is not.
+    func enqueue(_ line: String) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard isOpen else { return false }
+        pending.append(contentsOf: line.utf8)
+        pending.append(0x0A)
+        condition.broadcast()
+        return true
+    }
+
+    /// Waits until every queued line is written, then writes directly again.
+    func close() {
+        condition.lock()
+        defer { condition.unlock() }
+        isOpen = false
+        while !pending.isEmpty || writing { condition.wait() }
+    }
+
+    private func run() {
+        var batch: [UInt8] = []
+        while true {
+            condition.lock()
+            while pending.isEmpty { condition.wait() }
+            swap(&batch, &pending)
+            writing = true
+            condition.unlock()
+            Terminal.write(bytes: batch, to: STDERR_FILENO)
+            batch.removeAll(keepingCapacity: true)
+            condition.lock()
+            writing = false
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 }

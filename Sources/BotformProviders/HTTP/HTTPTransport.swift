@@ -113,7 +113,8 @@ public struct HTTPTransport: Sendable {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, parallelism)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        return HTTPClient(
+            eventLoopGroup: SpreadEventLoops(HTTPClient.defaultEventLoopGroup), configuration: configuration)
     }
 
     /// A transport to `baseURL`. `concurrency` bounds the calls in flight (the run's parallelism), and
@@ -312,4 +313,28 @@ extension HTTPTransport {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: text)
     }
+}
+
+/// The shared event loops, handed out in turn even to a caller already running on one of them.
+/// AsyncHTTPClient places a request (and a connection it opens) on `any()`, which is the caller's own
+/// loop when the caller runs on one; with Swift concurrency on the loops, every call of an apply then
+/// landed on one loop. Taking them in turn spreads connections, and the work of their answers, over all.
+final class SpreadEventLoops: EventLoopGroup, @unchecked Sendable {
+    // @unchecked: `base` is immutable and itself Sendable.
+    private let base: any EventLoopGroup
+
+    init(_ base: any EventLoopGroup) {
+        self.base = base
+    }
+
+    func next() -> any EventLoop { base.next() }
+    func any() -> any EventLoop { base.next() }
+    func makeIterator() -> EventLoopIterator { base.makeIterator() }
+
+    /// The loops are shared: shutting this view down leaves them running.
+    func shutdownGracefully(queue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
+        queue.async { callback(nil) }
+    }
+
+    func _preconditionSafeToSyncShutdown(file: StaticString, line: UInt) {}
 }

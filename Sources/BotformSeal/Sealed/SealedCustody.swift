@@ -96,19 +96,23 @@ public actor SealedCustody: SecretCustody {
                 label: entry.label))
     }
 
-    /// Encrypts and serializes off the actor (they are most of the work, and every issue passes here),
-    /// then journals and applies the record on it.
+    /// Encrypts and serializes on the sealing thread (they are most of the work, and every issue passes
+    /// here; on the event loops they delayed the calls), then journals and applies the record on the actor.
     public nonisolated func recordIssued(_ issued: IssuedCredential) async throws {
         guard !recipients.isEmpty else {
             throw AtomicFile.Failure(description: "no recipients to seal the secret of \(issued.entry) to")
         }
-        let encrypted = try AgeFile.encrypt(Array(issued.secret.reveal().utf8), to: recipients)
-        let record = JournalRecord(
-            op: .issued, at: issued.at, provider: issued.entry.provider, bot: issued.entry.bot, id: issued.id,
-            permissionsSHA256: issued.permissions?.sha256, sealedTo: recipientNames,
-            age: Base64.encode(encrypted, padded: true), label: issued.entry.label, expiresAt: issued.expiresAt,
-            retiring: issued.retiring.isEmpty ? nil : issued.retiring)
-        try await append(record, line: record.line, sealed: (AgeArmor.armor(encrypted), recipients))
+        let (recipients, names) = (self.recipients, recipientNames)
+        let (record, line, armored) = try await WorkerThread.sealing.run {
+            let encrypted = try AgeFile.encrypt(Array(issued.secret.reveal().utf8), to: recipients)
+            let record = JournalRecord(
+                op: .issued, at: issued.at, provider: issued.entry.provider, bot: issued.entry.bot, id: issued.id,
+                permissionsSHA256: issued.permissions?.sha256, sealedTo: names,
+                age: Base64.encode(encrypted, padded: true), label: issued.entry.label, expiresAt: issued.expiresAt,
+                retiring: issued.retiring.isEmpty ? nil : issued.retiring)
+            return (record, record.line, AgeArmor.armor(encrypted))
+        }
+        try await append(record, line: line, sealed: (armored, recipients))
     }
 
     public func recordRevoked(entry: EntryKey, id: String) async throws {
