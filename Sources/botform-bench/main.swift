@@ -66,6 +66,20 @@ if arguments.count >= 3, arguments[1] == "render" {
     exit(0)
 }
 
+// `botform-bench seal [COUNT]`: COUNT secrets age-encrypted to one recipient, as apply seals them; prints
+// the time per secret.
+if arguments.count >= 2, arguments[1] == "seal" {
+    let count = arguments.count > 2 ? Int(arguments[2]) ?? 2_000 : 2_000
+    let recipient = AgeIdentity().recipient
+    let secret = Array("fyso_bot_0123456789abcdefghijklmnopqrstuvwxyzABCDEF".utf8)
+    let start = ContinuousClock.now
+    for _ in 0..<count { _ = try AgeFile.encrypt(secret, to: [recipient]) }
+    let elapsed = ContinuousClock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    print("\(count) secrets sealed: \(String(format: "%.1f", seconds / Double(count) * 1e6)) us each")
+    exit(0)
+}
+
 guard arguments.count == 7, let bots = Int(arguments[3]), let parallelism = Int(arguments[4]),
     let rounds = Int(arguments[6])
 else {
