@@ -215,8 +215,10 @@ struct ApplyCommand: AsyncParsableCommand {
         let custody: SealedCustody
         let pending: Int
         do {
-            pending = try SealedCustody.read(path: path).journalRecords
-            custody = try SealedCustody(path: path, recipients: recipients)
+            // Read once: a 10,000-entry sealed file takes tens of milliseconds to read.
+            let read = try SealedCustody.read(path: path)
+            pending = read.journalRecords
+            custody = SealedCustody(path: path, recipients: recipients, opened: read.file)
         } catch {
             throw CLIError("cannot read the sealed file: \(error)")
         }

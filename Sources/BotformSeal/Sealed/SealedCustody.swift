@@ -30,11 +30,17 @@ public actor SealedCustody: SecretCustody {
 
     /// Opens the sealed file (empty when it does not exist yet) with its journal folded in.
     public init(path: String, recipients: [AgeRecipient]) throws {
+        self.init(path: path, recipients: recipients, opened: try Self.read(path: path).file)
+    }
+
+    /// Custody of the sealed file at `path` as `read(path:)` just returned it, so a caller that also
+    /// needs what the read tells (the journal's records) reads a large file once, not twice.
+    public init(path: String, recipients: [AgeRecipient], opened file: SealedFile) {
         self.path = path
         self.recipients = recipients
         recipientNames = recipients.map(\.description)
-        file = try Self.read(path: path).file
-        if !recipients.isEmpty { file.recipients = recipients }
+        self.file = file
+        if !recipients.isEmpty { self.file.recipients = recipients }
     }
 
     /// The sealed file with its journal folded in, read-only (for plan and unseal, which take no lock).
