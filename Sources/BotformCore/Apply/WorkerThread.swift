@@ -2,10 +2,11 @@ import Foundation
 
 /// One thread of its own that runs jobs in order, off the event loops. The botform executable runs
 /// Swift concurrency on NIO's two event loops, which also carry every HTTP call: CPU work done there
-/// (an age encryption is about 0.2 ms) delays the answers and the next calls of an apply. Work handed
-/// to a worker thread instead runs beside them, so a place that frees sends its next call without
-/// waiting behind it (apply of 1,000 registrations at 50 ms latency: about 0.1 s faster, measured A/B;
-/// running the thread below normal priority measured no different, and could starve it on a busy host).
+/// (sealing one secret takes about 0.12 ms, `botform-bench seal`) delays the answers and the next calls
+/// of an apply. Work handed to a worker thread instead runs beside them, so a place that frees sends its
+/// next call without waiting behind it (apply of 1,000 registrations at 50 ms latency: about 0.1 s
+/// faster, measured A/B; running the thread below normal priority measured no different, and could
+/// starve it on a busy host).
 public final class WorkerThread: @unchecked Sendable {
     // @unchecked: `jobs` is read and written only while holding `condition`.
     private let condition = NSCondition()
