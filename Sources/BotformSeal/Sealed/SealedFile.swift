@@ -185,20 +185,19 @@ public struct SealedFile: Sendable, Equatable {
 
 /// Plain YAML scalars when safe, double-quoted (JSON escapes) otherwise.
 enum YAMLText {
-    private static let keywords: Set<String> = ["null", "true", "false", "yes", "no", "on", "off", "~"]
+    /// The words YAML reads as null or a boolean (`~` too, but it is never plain here).
+    private static let keywords: Set<String> = ["null", "true", "false", "yes", "no", "on", "off"]
 
     static func scalar(_ text: String) -> String {
-        var safe = true
-        for byte in text.utf8 {
+        let safe = text.utf8.allSatisfy { byte in
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "/"),
                 UInt8(ascii: "@"), UInt8(ascii: "+"), UInt8(ascii: "-"):
-                continue
+                true
             default:
-                safe = false
+                false
             }
-            if !safe { break }
         }
         guard safe, let first = text.utf8.first else { return JSONValue.string(text).serialized(pretty: false) }
         // `-` and `.` start YAML syntax; `@` is reserved: YAML cannot start a plain scalar with it.
