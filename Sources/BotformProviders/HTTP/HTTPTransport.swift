@@ -305,13 +305,9 @@ public struct HTTPTransport: Sendable {
 }
 
 extension HTTPTransport {
-    /// An RFC 7231 date, as `Retry-After` may carry one.
+    /// An HTTP date (RFC 9110), as `Date` and `Retry-After` carry one.
     static func httpDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: text)
+        HTTPDate.parse(text)
     }
 }
 
