@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "BotformCLITests",
             dependencies: [
-                "BotformCore", "BotformTestSupport", "botform", "foks-standin",
+                "BotformCLI", "BotformCore", "BotformTestSupport", "botform", "foks-standin",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict

@@ -29,6 +29,7 @@ public struct BotformCommand: AsyncParsableCommand {
 /// The entry point the `botform` executable calls, so that only this target knows ArgumentParser.
 public enum Botform {
     public static func main() async {
+        ConfigPrefetch.start(arguments: Array(CommandLine.arguments.dropFirst()))
         let command: any ParsableCommand
         do {
             command = try BotformCommand.parseAsRoot()

@@ -28,19 +28,32 @@ struct Frontend {
     func loadConfiguration(_ path: String?, onOutput: ((OutputSettings) -> Void)? = nil) throws -> Configuration {
         try Self.refuseKeyMaterial(path)
         let location = ConfigLocation.resolve(path)
-        let loaded = ConfigLoader.load(path: location, onOutput: onOutput)
+        let loaded: LoadedConfig
+        let sha256: String
+        if let ahead = ConfigPrefetch.take(location) {
+            if let output = ahead.output { onOutput?(output) }
+            (loaded, sha256) = (ahead.loaded, ahead.sha256)
+        } else {
+            loaded = ConfigLoader.load(path: location, onOutput: onOutput)
+            sha256 = Self.digest(of: loaded.files)
+        }
         terminal.emit(loaded.diagnostics.sorted, github: GitHubActions(environment: environment))
         guard let state = loaded.state else {
             throw CLIError(
                 "the configuration is invalid (\(count(loaded.diagnostics.errors.count, "error"))); fix it and run again"
             )
         }
+        return Configuration(state: state, path: location, sha256: sha256)
+    }
+
+    /// The configuration's digest, over its files' paths and contents: a saved plan records it.
+    static func digest(of files: [String]) -> String {
         var digest = ""
-        for file in loaded.files {
+        for file in files {
             let data = FileManager.default.contents(atPath: file) ?? Data()
             digest += file + "\n" + SHA256Digest.hex(String(decoding: data, as: UTF8.self)) + "\n"
         }
-        return Configuration(state: state, path: location, sha256: SHA256Digest.hex(digest))
+        return SHA256Digest.hex(digest)
     }
 
     /// A path argument that looks like a private key is refused before any message could quote it.
