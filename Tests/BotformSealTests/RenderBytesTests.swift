@@ -96,4 +96,34 @@ struct RenderBytesTests {
             #expect(SealedFile(recipients: [], entries: [entry]).renderBytes() == Array(text.utf8))
         }
     }
+
+    @Test("a file large enough to render in halves writes each entry as a file of that entry alone does")
+    func halves() throws {
+        let keys = (0..<3).map { _ in AgeIdentity().recipient }
+        let base = Date(timeIntervalSince1970: 1_796_000_000)
+        var entries: [SealedEntry] = []
+        for index in 0..<(SealedFile.splitRenderAt * 2 + 7) {
+            var entry = SealedEntry(
+                provider: index % 3 == 0 ? "prod" : "staging eu", bot: "bot-\(index)", id: "id-\(index)",
+                origin: index % 5 == 0 ? .adopted : .issued, issuedAt: base.addingTimeInterval(Double(index)),
+                permissionsSHA256: index % 2 == 0 ? String(repeating: "ab", count: 32) : nil,
+                sealedTo: index % 4 == 0 ? [keys[1], keys[2]] : [keys[0]],
+                secret: index % 7 == 0
+                    ? nil : "-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\(index)\n-----END AGE ENCRYPTED FILE-----\n",
+                label: index % 6 == 0 ? "ci" : nil, retiring: index % 9 == 0 ? ["old-\(index)"] : [])
+            if index % 11 == 0 { entry.lostTimes = [base] }
+            entries.append(entry)
+        }
+        let file = SealedFile(recipients: [keys[0]], entries: entries)
+        #expect(file.entries.count >= SealedFile.splitRenderAt)
+        let whole = String(decoding: file.renderBytes(), as: UTF8.self)
+        let body = try #require(whole.range(of: "\nentries:\n")).upperBound
+        var expected = ""
+        for entry in entries.sorted(by: { $0.address < $1.address }) {
+            let alone = String(
+                decoding: SealedFile(recipients: [keys[0]], entries: [entry]).renderBytes(), as: UTF8.self)
+            expected += String(alone[try #require(alone.range(of: "\nentries:\n")).upperBound...])
+        }
+        #expect(String(whole[body...]) == expected)
+    }
 }

@@ -147,7 +147,6 @@ struct ApplyCommand: AsyncParsableCommand {
             result = try await execute(
                 plan, saved: saved != nil, custody: custody, recipients: recipients, connections: connections,
                 terminal: terminal)
-            await connections.close()
         } catch {
             await connections.close()
             // Refused or declined: only what this run recorded is written (a refused issue folds back to
@@ -155,15 +154,19 @@ struct ApplyCommand: AsyncParsableCommand {
             try? await custody?.checkpoint()
             throw error
         }
+        // The connections close while the sealed file is written (neither needs the other), not before.
+        let closing = Task { await connections.close() }
         // A journal an earlier run left is folded now, even when this run had nothing to do.
         do {
             try await custody?.checkpoint(foldingJournal: true)
         } catch {
+            await closing.value
             let path = state.output.sealedPath ?? ""
             throw CLIError(
                 "cannot write the sealed file \(path): \(error); everything this run issued is in \(path).journal (encrypted, fsync'd): free the space, then run apply again to fold it in"
             )
         }
+        await closing.value
         guard let result else {
             return ApplyReport(
                 noChangesIn: configuration.path, planFile: saved == nil ? nil : path, sealedFile: custody?.path)
@@ -270,7 +273,23 @@ struct ApplyCommand: AsyncParsableCommand {
         let identities =
             plan.recipients == nil && identity.isEmpty
             ? [] : try Frontend(terminal: terminal).identities(files: identity)
-        show(renderer.render(plan), terminal)
+        // With nothing to ask and nothing to re-wrap first, the calls start while the plan text is
+        // rendered and written on another thread (1,000 actions take several milliseconds, which the
+        // first calls no longer wait for); progress lines are held until it is out, so the output reads
+        // as if one came after the other.
+        let overlapped = (saved || autoApprove) && format == .text && plan.recipients == nil && plan.summary.hasChanges
+        var showing: Task<Void, Never>?
+        if overlapped {
+            StderrQueue.shared.open(held: true)
+            showing = Task {
+                await WorkerThread.once {
+                    show(renderer.render(plan), terminal)
+                    StderrQueue.shared.release()
+                }
+            }
+        } else {
+            show(renderer.render(plan), terminal)
+        }
         // A saved plan was the review (as with Terraform): applying it asks nothing.
         if !saved { try confirm(terminal) }
 
@@ -290,8 +309,9 @@ struct ApplyCommand: AsyncParsableCommand {
             executor.clockOffsets = connections.clockOffsets
             // Progress lines go out through their own thread while the calls run (not a write per line
             // on the event loops), all of them before the summary.
-            StderrQueue.shared.open()
+            if !overlapped { StderrQueue.shared.open() }
             let run = await executor.run(plan)
+            await showing?.value
             StderrQueue.shared.close()
             result.completed += run.completed
             result.failed += run.failed

@@ -86,12 +86,16 @@ final class StderrQueue: @unchecked Sendable {
     private var isOpen = false
     private var writing = false
     private var started = false
+    /// Lines are taken but not written yet: something that must come before them (the plan) is still
+    /// being written elsewhere.
+    private var held = false
 
-    /// From now on `enqueue` takes lines, until `close()`.
-    func open() {
+    /// From now on `enqueue` takes lines, until `close()`; `held`: they wait for `release()`.
+    func open(held: Bool = false) {
         condition.lock()
         defer { condition.unlock() }
         isOpen = true
+        self.held = held
         guard !started else { return }
         started = true
         let thread = Thread { [self] in run() }
@@ -109,11 +113,21 @@ final class StderrQueue: @unchecked Sendable {
         return true
     }
 
-    /// Waits until every queued line is written, then writes directly again.
+    /// Held lines may be written now.
+    func release() {
+        condition.lock()
+        defer { condition.unlock() }
+        held = false
+        condition.broadcast()
+    }
+
+    /// Waits until every queued line is written (held ones too), then writes directly again.
     func close() {
         condition.lock()
         defer { condition.unlock() }
         isOpen = false
+        held = false
+        condition.broadcast()
         while !pending.isEmpty || writing { condition.wait() }
     }
 
@@ -121,7 +135,7 @@ final class StderrQueue: @unchecked Sendable {
         var batch: [UInt8] = []
         while true {
             condition.lock()
-            while pending.isEmpty { condition.wait() }
+            while pending.isEmpty || held { condition.wait() }
             swap(&batch, &pending)
             writing = true
             condition.unlock()

@@ -41,6 +41,15 @@ public final class WorkerThread: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Runs `work` on a thread started for it. Swift concurrency here runs on the event loops, and what a
+    /// task starts stays on its loop: one-off work that must not delay that loop's tasks runs here, on
+    /// another core when one is free.
+    public static func once<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: work()) }.start()
+        }
+    }
+
     /// The thread that seals issued secrets (age encryption and the journal line). A sealing holds no
     /// call place, so it runs beside the calls rather than between them.
     public static let sealing = WorkerThread()
