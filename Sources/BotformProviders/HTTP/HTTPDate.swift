@@ -2,81 +2,124 @@ import BotformCore
 import Foundation
 
 /// HTTP dates (RFC 9110 §5.6.7), read without a formatter: `Date` and `Retry-After` headers. Every list
-/// reads the first page's `Date`, and the first `DateFormatter` of a run costs 5-20 ms of ICU start-up
-/// on the path from the list's answer to the first call (measured with timing marks, apply of 1,000).
+/// reads the first page's `Date`, and the first `DateFormatter` of a run costs 5-20 ms of ICU start-up on
+/// the path from the list's answer to the first call (measured with timing marks, apply of 1,000).
 ///
-/// Accepts the three forms a recipient must: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete
-/// RFC 850 form (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`). Names are
-/// matched without regard to case, and `UTC` is read as `GMT`; the weekday must be a weekday's name but is not checked against the
-/// date (as most clients do). Anything else, or a date that does not exist (30 Feb), is nil.
+/// Reads the three forms a recipient must (IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850
+/// `Sunday, 06-Nov-94 08:49:37 GMT`, asctime `Sun Nov  6 08:49:37 1994`), and, as the formatter used
+/// before did, what servers send instead: RFC 2822 zones (`+0000`, `-0800`, `UT`, `EST`…), `+01:00` and
+/// `GMT+01:00`, `Z`, one-digit days and hours, full month and weekday names, no weekday, any run of blanks.
+/// Names are matched without regard to case; a weekday must be one but is not checked against the date.
+/// A two-digit year more than 50 years ahead is the century before (RFC 9110). Anything else, or a date
+/// that does not exist (30 Feb), is nil.
 enum HTTPDate {
     static func parse(_ text: String, now: Date = Date()) -> Date? {
-        var scanner = Scanner(Array(text.utf8))
-        scanner.skipSpaces()
-        guard let weekday = scanner.word() else { return nil }
-        if scanner.take(UInt8(ascii: ",")) {
-            scanner.skipSpaces()
-            if weekdays.contains(weekday) {
-                return imfFixdate(&scanner)
-            } else if longWeekdays.contains(weekday) {
-                return rfc850(&scanner, now: now)
-            }
-            return nil
+        var tokens = text.split { $0 == " " || $0 == "\t" || $0 == "," }.map { $0.lowercased() }
+        guard !tokens.isEmpty else { return nil }
+        if weekday(tokens[0]) { tokens.removeFirst() }
+        guard let first = tokens.first else { return nil }
+        // asctime: month day time year.
+        if let month = month(first) {
+            guard tokens.count == 4, let day = number(tokens[1], digits: 1...2), let time = time(tokens[2]),
+                let year = number(tokens[3], digits: 4...4)
+            else { return nil }
+            return make(year: year, month: month, day: day, time: time, offset: 0)
         }
-        guard weekdays.contains(weekday) else { return nil }
-        return asctime(&scanner)
+        // RFC 850 (06-Nov-94) or IMF-fixdate / RFC 2822 (06 Nov 1994), then the time and a zone.
+        let day: Int
+        let monthNumber: Int
+        let yearText: String
+        var rest: ArraySlice<String>
+        let dashed = first.split(separator: "-", omittingEmptySubsequences: false)
+        if dashed.count == 3 {
+            guard let d = number(String(dashed[0]), digits: 1...2), let m = month(String(dashed[1])) else { return nil }
+            (day, monthNumber, yearText, rest) = (d, m, String(dashed[2]), tokens.dropFirst())
+        } else {
+            guard tokens.count >= 3, let d = number(first, digits: 1...2), let m = month(tokens[1]) else { return nil }
+            (day, monthNumber, yearText, rest) = (d, m, tokens[2], tokens.dropFirst(3))
+        }
+        guard let timeText = rest.popFirst(), let time = time(timeText), rest.count <= 1,
+            let offset = rest.first.map(zone) ?? 0, let year = year(yearText, now: now)
+        else { return nil }
+        return make(year: year, month: monthNumber, day: day, time: time, offset: offset)
     }
 
     private static let weekdays = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
     private static let longWeekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
     private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    private static let longMonths = [
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+        "november", "december",
+    ]
+    /// RFC 2822's obsolete zone names, in minutes east of UTC.
+    private static let namedZones: [String: Int] = [
+        "gmt": 0, "utc": 0, "ut": 0, "z": 0, "est": -300, "edt": -240, "cst": -360, "cdt": -300, "mst": -420,
+        "mdt": -360, "pst": -480, "pdt": -420,
+    ]
 
-    /// `06 Nov 1994 08:49:37 GMT`, after the weekday and comma.
-    private static func imfFixdate(_ scanner: inout Scanner) -> Date? {
-        guard let day = scanner.digits(2), scanner.take(UInt8(ascii: " ")), let month = scanner.month(),
-            scanner.take(UInt8(ascii: " ")), let year = scanner.digits(4), scanner.take(UInt8(ascii: " ")),
-            let time = scanner.time(), scanner.take(UInt8(ascii: " ")), scanner.gmt()
-        else { return nil }
-        return make(year: year, month: month, day: day, time: time)
+    private static func weekday(_ token: String) -> Bool {
+        weekdays.contains(token) || longWeekdays.contains(token)
     }
 
-    /// `06-Nov-94 08:49:37 GMT`: a two-digit year more than 50 years ahead is the century before.
-    private static func rfc850(_ scanner: inout Scanner, now: Date) -> Date? {
-        guard let day = scanner.digits(2), scanner.take(UInt8(ascii: "-")), let month = scanner.month(),
-            scanner.take(UInt8(ascii: "-")), let twoDigits = scanner.digits(2), scanner.take(UInt8(ascii: " ")),
-            let time = scanner.time(), scanner.take(UInt8(ascii: " ")), scanner.gmt()
-        else { return nil }
-        let thisYear = CivilDate.date(fromDays: CivilDate.split(Int(now.timeIntervalSince1970.rounded(.down))).days)
-            .year
-        var year = thisYear - thisYear % 100 + twoDigits
-        if year > thisYear + 50 { year -= 100 }
-        return make(year: year, month: month, day: day, time: time)
+    private static func month(_ token: String) -> Int? {
+        (months.firstIndex(of: token) ?? longMonths.firstIndex(of: token)).map { $0 + 1 }
     }
 
-    /// `Nov  6 08:49:37 1994` (the day padded with a space), after the weekday.
-    private static func asctime(_ scanner: inout Scanner) -> Date? {
-        guard scanner.take(UInt8(ascii: " ")), let month = scanner.month(), scanner.take(UInt8(ascii: " "))
-        else { return nil }
-        let day: Int
-        if scanner.take(UInt8(ascii: " ")) {
-            guard let digit = scanner.digits(1) else { return nil }
-            day = digit
-        } else {
-            guard let digits = scanner.digits(2) else { return nil }
-            day = digits
+    /// A number of `digits` ASCII digits.
+    private static func number(_ token: some StringProtocol, digits: ClosedRange<Int>) -> Int? {
+        guard digits.contains(token.utf8.count), token.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            return nil
         }
-        guard scanner.take(UInt8(ascii: " ")), let time = scanner.time(), scanner.take(UInt8(ascii: " ")),
-            let year = scanner.digits(4), scanner.atEnd()
-        else { return nil }
-        return make(year: year, month: month, day: day, time: time)
+        return Int(token)
     }
 
-    private static func make(year: Int, month: Int, day: Int, time: (hour: Int, minute: Int, second: Int)) -> Date? {
-        // Leap second 60 is allowed by the grammar and read as the next second, as timegm would.
-        guard day >= 1, day <= daysIn(month: month, year: year), time.hour < 24, time.minute < 60, time.second <= 60
+    /// Four digits, or two read by RFC 9110's rule: more than 50 years ahead of `now` is the century before.
+    private static func year(_ token: String, now: Date) -> Int? {
+        if let year = number(token, digits: 4...4) { return year }
+        guard let twoDigits = number(token, digits: 2...2) else { return nil }
+        let days = CivilDate.split(Int(now.timeIntervalSince1970.rounded(.down))).days
+        let thisYear = CivilDate.date(fromDays: days).year
+        let year = thisYear - thisYear % 100 + twoDigits
+        return year > thisYear + 50 ? year - 100 : year
+    }
+
+    /// `H:MM:SS` or `HH:MM[:SS]`.
+    private static func time(_ token: String) -> (hour: Int, minute: Int, second: Int)? {
+        let parts = token.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3, let hour = number(parts[0], digits: 1...2),
+            let minute = number(parts[1], digits: 2...2)
+        else { return nil }
+        let second = parts.count == 3 ? number(parts[2], digits: 2...2) : 0
+        return second.map { (hour, minute, $0) }
+    }
+
+    /// A zone, in minutes east of UTC: a name, `+hhmm`, `+hh:mm`, or `GMT`/`UTC` followed by an offset.
+    private static func zone(_ token: String) -> Int? {
+        if let named = namedZones[token] { return named }
+        var text = Substring(token)
+        for prefix in ["gmt", "utc", "ut"] where text.hasPrefix(prefix) {
+            text = text.dropFirst(prefix.count)
+            break
+        }
+        guard let sign = text.first, sign == "+" || sign == "-" else { return nil }
+        let digits = text.dropFirst().filter { $0 != ":" }
+        guard text.dropFirst().filter({ $0 == ":" }).count <= 1, let value = number(digits, digits: 4...4) else {
+            return nil
+        }
+        let minutes = value / 100 * 60 + value % 100
+        guard value % 100 < 60, value / 100 < 24 else { return nil }
+        return sign == "-" ? -minutes : minutes
+    }
+
+    private static func make(
+        year: Int, month: Int, day: Int, time: (hour: Int, minute: Int, second: Int), offset: Int
+    ) -> Date? {
+        // Second 60 (a leap second) is read as the next second, as timegm would.
+        guard year >= 1, day >= 1, day <= daysIn(month: month, year: year), time.hour < 24, time.minute < 60,
+            time.second <= 60
         else { return nil }
         let days = CivilDate.days(year: year, month: month, day: day)
-        let seconds = days * 86_400 + time.hour * 3_600 + time.minute * 60 + time.second
+        let seconds = days * 86_400 + time.hour * 3_600 + time.minute * 60 + time.second - offset * 60
         return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 
@@ -85,76 +128,6 @@ enum HTTPDate {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: 30
         default: 31
-        }
-    }
-
-    private struct Scanner {
-        let bytes: [UInt8]
-        var index = 0
-
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-        mutating func skipSpaces() {
-            while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
-        }
-
-        mutating func take(_ byte: UInt8) -> Bool {
-            guard index < bytes.count, bytes[index] == byte else { return false }
-            index += 1
-            return true
-        }
-
-        /// Letters, lowercased.
-        mutating func word() -> String? {
-            let start = index
-            while index < bytes.count, (bytes[index] | 0x20) >= UInt8(ascii: "a"),
-                (bytes[index] | 0x20) <= UInt8(ascii: "z")
-            {
-                index += 1
-            }
-            guard index > start, index - start <= 9 else { return nil }
-            return String(decoding: bytes[start..<index].map { $0 | 0x20 }, as: UTF8.self)
-        }
-
-        /// Exactly `count` ASCII digits.
-        mutating func digits(_ count: Int) -> Int? {
-            guard index + count <= bytes.count else { return nil }
-            var value = 0
-            for byte in bytes[index..<index + count] {
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-                value = value * 10 + Int(byte - UInt8(ascii: "0"))
-            }
-            index += count
-            return value
-        }
-
-        /// A three-letter month name: 1-12.
-        mutating func month() -> Int? {
-            let start = index
-            guard let name = word(), name.count == 3, let position = HTTPDate.months.firstIndex(of: name) else {
-                index = start
-                return nil
-            }
-            return position + 1
-        }
-
-        /// `HH:MM:SS`.
-        mutating func time() -> (hour: Int, minute: Int, second: Int)? {
-            guard let hour = digits(2), take(UInt8(ascii: ":")), let minute = digits(2), take(UInt8(ascii: ":")),
-                let second = digits(2)
-            else { return nil }
-            return (hour, minute, second)
-        }
-
-        /// `GMT` (or `UTC`, which a few servers send) and nothing after it but spaces.
-        mutating func gmt() -> Bool {
-            guard let zone = word(), zone == "gmt" || zone == "utc" else { return false }
-            return atEnd()
-        }
-
-        mutating func atEnd() -> Bool {
-            skipSpaces()
-            return index == bytes.count
         }
     }
 }
