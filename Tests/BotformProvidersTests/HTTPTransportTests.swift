@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import BotformCore
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import BotformProviders
@@ -151,6 +152,48 @@ struct HTTPTransportTests {
         // well under a second alone, but a full suite on two cores stalled this test past 25 s once (tests
         // share the cooperative pool with CPU-heavy ones), so the bound is the minute itself.
         #expect(ContinuousClock.now - started < .seconds(55), "each attempt fails at once, not at the request timeout")
+    }
+
+    @Test("a service silent for 10 s while calls fail to connect is down: the calls not yet sent fail at once")
+    func downServiceFailsFast() async throws {
+        let client = HTTPTransport.makeClient()
+        let sleeps = SleepRecorder()
+        // Waits of 4-5 s (injected: no real pause) put the first call's attempts past the 10 s of silence.
+        let transport = StubService.transport("http://127.0.0.1:1", sleeps: sleeps, client: client) { policy in
+            policy.baseDelay = .seconds(4)
+            policy.maxDelay = .seconds(5)
+        }
+        let first = await #expect(throws: ProviderError.self) {
+            try await transport.send(APIRequest(method: .GET, path: "/api/auth/bots", idempotent: true))
+        }
+        #expect(first?.kind == .unavailable)
+        #expect(sleeps.total >= .seconds(10))
+        let slept = sleeps.recorded.count
+        let second = await #expect(throws: ProviderError.self) {
+            try await transport.send(
+                APIRequest(method: .POST, path: "/api/auth/bots/register", body: Data("{}".utf8), idempotent: false))
+        }
+        try await client.shutdown()
+        #expect(second?.kind == .unavailable, "not sent: a definite refusal")
+        #expect(second?.isDefiniteRefusal == true)
+        #expect(
+            second?.message.contains("not sent: the service has not answered for") == true, "\(second?.message ?? "")")
+        #expect(sleeps.recorded.count == slept, "no attempt and no wait for a call to a service that is down")
+    }
+
+    @Test("any answer makes a silent service reachable again; silence alone, or failures alone, do not make it down")
+    func reachability() {
+        let start = ContinuousClock.now
+        let health = Reachability(since: start)
+        #expect(health.down(now: start + .seconds(60)) == nil, "silent, but nothing failed")
+        health.failed("connection refused")
+        health.failed("connection refused")
+        #expect(health.down(now: start + .seconds(60)) == nil, "two failures")
+        health.failed("connection refused")
+        #expect(health.down(now: start + .seconds(9)) == nil, "not silent for 10 s yet")
+        #expect(health.down(now: start + .seconds(10))?.error == "connection refused")
+        health.answered(now: start + .seconds(11))
+        #expect(health.down(now: start + .seconds(30)) == nil, "answered since")
     }
 
     @Test("quota codes are told from rate codes")
