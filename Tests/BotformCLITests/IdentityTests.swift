@@ -199,6 +199,20 @@ struct IdentityTests {
         expectRefused(swapped, naming: "key.txt is an identity file", "key file as the sealed file")
     }
 
+    @Test("a key file given as the configuration, or a key as its path: no diagnostic, error or report repeats it")
+    func keyAsConfiguration() throws {
+        for command in [["plan", "key.txt"], ["validate", "key.txt"], ["validate", "--format", "json", "key.txt"]] {
+            let result = try BotformProcess.run(command, in: fixture.directory)
+            #expect(result.status == 1, "\(command): \(result.status)")
+            #expect(result.stderr.contains("<a private key, not repeated>") || result.stdout.contains("not repeated"))
+            #expect(!Self.leaks(result, [fixture.key]), "\(command) repeated the key")
+        }
+        let report = try BotformProcess.run(["apply", "--format", "json", fixture.key], in: fixture.directory)
+        #expect(report.status != 0)
+        #expect(report.stdout.contains("a path that looks like a private key"), "\(report.stdout)")
+        #expect(!Self.leaks(report, [fixture.key]), "apply --format json repeated the key")
+    }
+
     @Test("paths that are missing, unreadable, directories, empty, or key text themselves")
     func unusablePaths() throws {
         let missing = fixture.path("missing.txt")

@@ -1,10 +1,13 @@
+import BotformCore
+
 /// A failure a command reports in one line (`botform: error: …`) with its exit status.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     let status: ExitStatus
 
     init(_ description: String, status: ExitStatus = .failure) {
-        self.description = description
+        // An error may quote a path or a value it was given: never a private key.
+        self.description = Secret.redactingKeys(description)
         self.status = status
     }
 }

@@ -12,7 +12,8 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ severity: Severity, _ message: String, at location: SourceLocation?) {
         self.severity = severity
-        self.message = message
+        // A message may quote what it was given: never a private key (a key file passed as configuration).
+        self.message = Secret.redactingKeys(message)
         self.location = location
     }
 

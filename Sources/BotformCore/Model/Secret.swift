@@ -1,3 +1,5 @@
+import Foundation
+
 /// A credential value. Its descriptions are redacted, so interpolating it into a log line, an error or
 /// a test failure message shows `<redacted>`; only `reveal()` gives the value, at the few places that
 /// must have it (encryption, the HTTP body of identify, `botform unseal`).
@@ -36,5 +38,23 @@ extension Secret {
             longest = max(longest, run)
         }
         return longest
+    }
+
+    /// Text with every age private key in it (`AGE-SECRET-KEY-1…`, `AGE-PLUGIN-…`, in any case) replaced
+    /// by `<a private key, not repeated>`: messages that quote what they were given (a scalar of a file
+    /// that is not a configuration, a path) never carry a key on.
+    public static func redactingKeys(_ text: String) -> String {
+        guard namesPrivateKey(text) else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let range = ["AGE-SECRET-KEY-", "AGE-PLUGIN-"].compactMap({
+            rest.range(of: $0, options: .caseInsensitive)
+        })
+        .min(by: { $0.lowerBound < $1.lowerBound }) {
+            out += rest[..<range.lowerBound]
+            out += "<a private key, not repeated>"
+            rest = rest[range.upperBound...].drop { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+        return out + rest
     }
 }
