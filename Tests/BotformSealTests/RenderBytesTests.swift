@@ -126,4 +126,28 @@ struct RenderBytesTests {
         }
         #expect(String(whole[body...]) == expected)
     }
+
+    @Test("entries rendered ahead are used only while unchanged: the file is the same bytes either way")
+    func prerendered() {
+        let key = AgeIdentity().recipient
+        let entries = (0..<(SealedFile.splitRenderAt + 44)).map { index in
+            SealedEntry(
+                provider: "prod", bot: "bot-\(index)", id: "id-\(index)", origin: .issued, issuedAt: nil,
+                permissionsSHA256: nil, sealedTo: [key], secret: "armored \(index)\n")
+        }
+        var file = SealedFile(recipients: [key], entries: entries)
+        var ahead: [String: SealedFile.PrerenderedEntry] = [:]
+        for entry in entries { ahead[entry.address] = SealedFile.PrerenderedEntry(entry) }
+        #expect(file.renderBytes(prerendered: ahead) == file.renderBytes())
+        // Entries that changed after they were rendered ahead (a later record): rendered as they now are.
+        file.entries["prod/bot-3"]?.id = "changed"
+        file.entries["prod/bot-200"]?.secret = nil
+        file.entries["prod/bot-7"] = nil
+        let plain = file.renderBytes()
+        #expect(file.renderBytes(prerendered: ahead) == plain)
+        #expect(String(decoding: plain, as: UTF8.self).contains("id: changed"))
+        // A small file (rendered in one piece) the same.
+        let small = SealedFile(recipients: [key], entries: Array(entries.prefix(3)))
+        #expect(small.renderBytes(prerendered: ahead) == small.renderBytes())
+    }
 }

@@ -56,7 +56,8 @@ struct ApplyCommand: AsyncParsableCommand {
         let terminal = output.terminal
         let github = GitHubActions()
         do {
-            let report = try await apply(terminal)
+            // The per-action report is built only for a reader: the JSON on stdout or the step summary.
+            let report = try await apply(terminal, detailed: format == .json || github.stepSummaryPath != nil)
             publish(report, terminal: terminal, github: github)
             if let error = report.error {
                 _ = terminal.report(CLIError(error))
@@ -66,11 +67,16 @@ struct ApplyCommand: AsyncParsableCommand {
         } catch let error as CLIError {
             let status = terminal.report(error)
             github.annotate(error: error.description, terminal: terminal)
-            let isPlan = ((try? path.flatMap(SavedPlan.load)) ?? nil) != nil
+            // A path that looks like a private key was refused unread, and is not repeated in the report.
+            let quotable = path.map {
+                AgeIdentity.mayHoldKeyMaterial($0) ? "(a path that looks like a private key)" : $0
+            }
+            let isPlan = quotable == path && ((try? path.flatMap(SavedPlan.load)) ?? nil) != nil
             publish(
                 ApplyReport(
-                    error: error.description, status: status, configuration: isPlan ? nil : path ?? "botform.yaml",
-                    planFile: isPlan ? path : nil), terminal: terminal, github: github)
+                    error: error.description, status: status,
+                    configuration: isPlan ? nil : quotable ?? "botform.yaml", planFile: isPlan ? quotable : nil),
+                terminal: terminal, github: github)
             throw status.exitCode
         }
     }
@@ -86,7 +92,7 @@ struct ApplyCommand: AsyncParsableCommand {
         if format == .json { terminal.err(text) } else { terminal.out(text) }
     }
 
-    private func apply(_ terminal: Terminal) async throws -> ApplyReport {
+    private func apply(_ terminal: Terminal, detailed: Bool) async throws -> ApplyReport {
         var frontend = Frontend(terminal: terminal)
         frontend.parallelism = parallelism
         try Frontend.refuseKeyMaterial(path)
@@ -175,8 +181,9 @@ struct ApplyCommand: AsyncParsableCommand {
             result.run, plan: result.plan, rewrapped: result.rewrapped, sealedPath: custody?.path, terminal: terminal)
         let outcome = result.run
         var report = ApplyReport(
-            plan: result.plan, result: outcome, rewrapped: result.rewrapped, ownership: await custody?.ownership(),
-            planFile: saved == nil ? nil : path, sealedFile: custody?.path)
+            plan: result.plan, result: outcome, rewrapped: result.rewrapped,
+            ownership: detailed ? await custody?.ownership() : nil, planFile: saved == nil ? nil : path,
+            sealedFile: custody?.path, perAction: detailed)
         if !outcome.unsealed.isEmpty {
             let names = outcome.unsealed.sorted()
             report.error =
@@ -273,18 +280,20 @@ struct ApplyCommand: AsyncParsableCommand {
         let identities =
             plan.recipients == nil && identity.isEmpty
             ? [] : try Frontend(terminal: terminal).identities(files: identity)
-        // With nothing to ask and nothing to re-wrap first, the calls start while the plan text is
-        // rendered and written on another thread (1,000 actions take several milliseconds, which the
-        // first calls no longer wait for); progress lines are held until it is out, so the output reads
-        // as if one came after the other.
+        // With nothing to ask and nothing to re-wrap first, the executor gets ready (its tasks, the
+        // first intents journaled) while the plan text is rendered and written on another thread (1,000
+        // actions take several milliseconds). No call is sent and no progress line written until the
+        // plan is out: the output reads plan first, and nothing changes on a service before it is shown.
         let overlapped = (saved || autoApprove) && format == .text && plan.recipients == nil && plan.summary.hasChanges
         var showing: Task<Void, Never>?
+        let planShown = Latch()
         if overlapped {
             StderrQueue.shared.open(held: true)
             showing = Task {
                 await WorkerThread.once {
                     show(renderer.render(plan), terminal)
                     StderrQueue.shared.release()
+                    planShown.open()
                 }
             }
         } else {
@@ -307,6 +316,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 providers: connections.providers, custody: custody ?? NoCustody(), parallelism: parallelism,
                 progress: progress.handle)
             executor.clockOffsets = connections.clockOffsets
+            if overlapped { executor.firstCall = planShown }
             // Progress lines go out through their own thread while the calls run (not a write per line
             // on the event loops), all of them before the summary.
             if !overlapped { StderrQueue.shared.open() }

@@ -87,6 +87,6 @@ enum ConfigPrefetch {
         guard started == location else { return nil }
         while done == nil { condition.wait() }
         defer { (started, done) = (nil, nil) }
-        return done
+        return done?.location == location ? done : nil
     }
 }

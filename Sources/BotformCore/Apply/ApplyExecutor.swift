@@ -36,6 +36,10 @@ public struct ApplyExecutor: Sendable {
     /// Each provider's clock against this machine's: what is recorded as issued is stamped in the
     /// service's time, as rotation ages are judged by the service's clock.
     public var clockOffsets: [String: TimeInterval] = [:]
+    /// When set, no call is sent before it opens (everything before a call, its intent journaled
+    /// included, goes ahead): apply opens it once the plan text is out, so no service changes before the
+    /// plan is shown, while the run gets ready beside the writing.
+    public var firstCall: Latch?
     private let observers: [String: Reobserver]
     /// Limits calls in flight to the services to `parallelism`. Actions waiting on the journal (an intent,
     /// or a secret being made durable) do not hold a place, so disk latency overlaps service latency.
@@ -112,6 +116,7 @@ public struct ApplyExecutor: Sendable {
             }
         }
         defer { calls.release() }
+        await firstCall?.wait()
         return try await provider.execute(step)
     }
 
@@ -538,6 +543,36 @@ actor Reobserver {
 /// A counting semaphore for async code: `acquire` waits (without blocking a thread) until a place frees,
 /// and `release` is synchronous, so a place is handed back on every path (`defer`) without a task of its
 /// own, and a waiter gets it in the order it asked.
+/// Closed until `open()`, then open for good: `wait()` returns at once from then on.
+public final class Latch: @unchecked Sendable {
+    // @unchecked: `isOpen` and `waiters` are read and written only while holding `lock`.
+    private let lock = NSLock()
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    public init() {}
+
+    public func open() {
+        let waiting = lock.withLock {
+            isOpen = true
+            defer { waiters = [] }
+            return waiters
+        }
+        for waiter in waiting { waiter.resume() }
+    }
+
+    public func wait() async {
+        if lock.withLock({ isOpen }) { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let open = lock.withLock {
+                if !isOpen { waiters.append(continuation) }
+                return isOpen
+            }
+            if open { continuation.resume() }
+        }
+    }
+}
+
 final class AsyncSemaphore: @unchecked Sendable {
     // @unchecked: `available` and `waiters` are read and written only while holding `lock`.
     private let lock = NSLock()
