@@ -154,7 +154,7 @@ public struct HTTPTransport: Sendable {
             if let down = reachability.down(now: retry.now()) {
                 throw ProviderError(
                     .unavailable,
-                    "\(request.method) \(request.path): not sent: the service has not answered for \(seconds(down.since)) (\(down.error)); run apply again once it answers"
+                    "\(request.method) \(request.path): not sent: the service has not answered for \(seconds(down.since)) (\(down.error)); run again once it answers"
                 )
             }
             let ticket = await gate.enter()
