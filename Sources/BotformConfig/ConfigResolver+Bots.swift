@@ -199,6 +199,12 @@ extension ConfigResolver {
             switch declaration.name {
             case "sealed":
                 guard let path = reader.nonEmptyString(declaration.value, "\"sealed\"") else { continue }
+                guard !Secret.namesPrivateKey(path), Secret.longestAlphanumericRun(path) < 40 else {
+                    reader.error(
+                        "\"sealed\" looks like a private key, not a file name; it is not repeated here. Name the sealed file (secrets.sealed.yaml)",
+                        at: declaration.value)
+                    continue
+                }
                 let resolved = resolvePath(path)
                 if let directory, isInside(resolved, directory: directory),
                     ConfigLoader.isConfigFileName(lastComponent(resolved))

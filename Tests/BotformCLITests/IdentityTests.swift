@@ -207,6 +207,19 @@ struct IdentityTests {
             #expect(result.stderr.contains("<a private key, not repeated>") || result.stdout.contains("not repeated"))
             #expect(!Self.leaks(result, [fixture.key]), "\(command) repeated the key")
         }
+        let out = try BotformProcess.run(["plan", "--out", fixture.key], in: fixture.directory)
+        #expect(out.status == 64 && out.stderr.contains("--out looks like a private key"), "\(out)")
+        #expect(!Self.leaks(out, [fixture.key]), "plan --out KEY repeated the key")
+        let sealedKey = fixture.directory.appendingPathComponent("sealed-key")
+        try FileManager.default.createDirectory(at: sealedKey, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: sealedKey) }
+        let configuration = try String(
+            contentsOf: fixture.directory.appendingPathComponent("botform.yaml"), encoding: .utf8)
+        try configuration.replacingOccurrences(of: "secrets.sealed.yaml", with: fixture.key).write(
+            to: sealedKey.appendingPathComponent("botform.yaml"), atomically: true, encoding: .utf8)
+        let sealed = try BotformProcess.run(["validate", "sealed-key/botform.yaml"], in: fixture.directory)
+        #expect(sealed.status == 1 && sealed.stderr.contains("looks like a private key"), "\(sealed)")
+        #expect(!Self.leaks(sealed, [fixture.key]), "output.sealed KEY repeated the key")
         let report = try BotformProcess.run(["apply", "--format", "json", fixture.key], in: fixture.directory)
         #expect(report.status != 0)
         #expect(report.stdout.contains("a path that looks like a private key"), "\(report.stdout)")

@@ -154,46 +154,49 @@ struct HTTPTransportTests {
         #expect(ContinuousClock.now - started < .seconds(55), "each attempt fails at once, not at the request timeout")
     }
 
-    @Test("a service silent for 10 s while calls fail to connect is down: the calls not yet sent fail at once")
+    @Test("calls that fail to connect for 30 s: the service is down, and the calls not yet sent fail at once")
     func downServiceFailsFast() async throws {
         let client = HTTPTransport.makeClient()
         let sleeps = SleepRecorder()
-        // Waits of 4-5 s (injected: no real pause) put the first call's attempts past the 10 s of silence.
+        // Waits of 2.5-5 s (injected: no real pause) take a few calls' attempts past 30 s of failing.
         let transport = StubService.transport("http://127.0.0.1:1", sleeps: sleeps, client: client) { policy in
             policy.baseDelay = .seconds(4)
             policy.maxDelay = .seconds(5)
         }
-        let first = await #expect(throws: ProviderError.self) {
-            try await transport.send(APIRequest(method: .GET, path: "/api/auth/bots", idempotent: true))
+        for _ in 0..<5 where sleeps.total < .seconds(30) {
+            let failed = await #expect(throws: ProviderError.self) {
+                try await transport.send(APIRequest(method: .GET, path: "/api/auth/bots", idempotent: true))
+            }
+            #expect(failed?.kind == .unavailable)
         }
-        #expect(first?.kind == .unavailable)
-        #expect(sleeps.total >= .seconds(10))
+        #expect(sleeps.total >= .seconds(30))
         let slept = sleeps.recorded.count
-        let second = await #expect(throws: ProviderError.self) {
+        let refused = await #expect(throws: ProviderError.self) {
             try await transport.send(
                 APIRequest(method: .POST, path: "/api/auth/bots/register", body: Data("{}".utf8), idempotent: false))
         }
         try await client.shutdown()
-        #expect(second?.kind == .unavailable, "not sent: a definite refusal")
-        #expect(second?.isDefiniteRefusal == true)
+        #expect(refused?.kind == .unavailable, "not sent: a definite refusal")
+        #expect(refused?.isDefiniteRefusal == true)
         #expect(
-            second?.message.contains("not sent: the service has not answered for") == true, "\(second?.message ?? "")")
+            refused?.message.contains("not sent: no call has reached the service for") == true,
+            "\(refused?.message ?? "")")
         #expect(sleeps.recorded.count == slept, "no attempt and no wait for a call to a service that is down")
     }
 
-    @Test("any answer makes a silent service reachable again; silence alone, or failures alone, do not make it down")
+    @Test("down takes 3 failures to connect over 30 s since the first; an answer or a sent call starts over")
     func reachability() {
         let start = ContinuousClock.now
-        let health = Reachability(since: start)
-        #expect(health.down(now: start + .seconds(60)) == nil, "silent, but nothing failed")
-        health.failed("connection refused")
-        health.failed("connection refused")
-        #expect(health.down(now: start + .seconds(60)) == nil, "two failures")
-        health.failed("connection refused")
-        #expect(health.down(now: start + .seconds(9)) == nil, "not silent for 10 s yet")
-        #expect(health.down(now: start + .seconds(10))?.error == "connection refused")
-        health.answered(now: start + .seconds(11))
-        #expect(health.down(now: start + .seconds(30)) == nil, "answered since")
+        let health = Reachability()
+        #expect(health.down(now: start + .seconds(600)) == nil, "nothing failed")
+        health.unreachable("connection refused", now: start + .seconds(100))
+        health.unreachable("connection refused", now: start + .seconds(101))
+        #expect(health.down(now: start + .seconds(200)) == nil, "two failures")
+        health.unreachable("connection refused", now: start + .seconds(102))
+        #expect(health.down(now: start + .seconds(129)) == nil, "silence before the first failure does not count")
+        #expect(health.down(now: start + .seconds(130))?.error == "connection refused")
+        health.reached()
+        #expect(health.down(now: start + .seconds(300)) == nil, "reached since")
     }
 
     @Test("quota codes are told from rate codes")

@@ -97,7 +97,8 @@ struct DriftCommand: AsyncParsableCommand {
         for entry in DriftReport.unused(configuration.state.ignore, by: report) {
             let place = entry.location.map { "\($0): " } ?? "botform: "
             terminal.err(
-                "\(place)note: ignore entry \"\(entry.bot)\" matched no finding; remove it once it is not needed")
+                Secret.redactingKeys(
+                    "\(place)note: ignore entry \"\(entry.bot)\" matched no finding; remove it once it is not needed"))
         }
         if let unverified = verification?.unknown, !unverified.isEmpty {
             throw CLIError(

@@ -41,6 +41,12 @@ struct PlanCommand: AsyncParsableCommand {
         let terminal = output.terminal
         let github = GitHubActions()
         do {
+            // A key where the plan file's name goes is refused before anything is read, and not repeated.
+            if let out, AgeIdentity.mayHoldKeyMaterial(out) {
+                throw CLIError(
+                    "--out looks like a private key; it is not repeated here. Name the plan file (plan.json), and keep keys in files",
+                    status: .usage)
+            }
             let plan = try await Self.makePlan(
                 path: path, selection: selection, terminal: terminal, parallelism: parallelism)
             if let out {

@@ -132,7 +132,7 @@ public struct HTTPTransport: Sendable {
         self.logger = logger
         self.concurrency = max(1, concurrency)
         let policy = retry
-        reachability = Reachability(since: retry.now())
+        reachability = Reachability()
         gate = RequestGate(
             maximum: self.concurrency, maximumPause: retry.rateLimitDeadline,
             backoff: { policy.rateLimitWait(retryAfter: $0, count: $1) }, now: retry.now, sleep: retry.sleep,
@@ -154,7 +154,7 @@ public struct HTTPTransport: Sendable {
             if let down = reachability.down(now: retry.now()) {
                 throw ProviderError(
                     .unavailable,
-                    "\(request.method) \(request.path): not sent: the service has not answered for \(seconds(down.since)) (\(down.error)); run again once it answers"
+                    "\(request.method) \(request.path): not sent: no call has reached the service for \(seconds(down.since)) (\(down.error)); run again once it answers"
                 )
             }
             let ticket = await gate.enter()
@@ -171,7 +171,7 @@ public struct HTTPTransport: Sendable {
             }
             switch outcome {
             case .success(let response):
-                reachability.answered(now: retry.now())
+                reachability.reached()
                 let retryAfter = response.headers.first(name: "Retry-After")
                 if response.status == 429 {
                     if retry.isQuota(FysoErrorBody(response.body).code) {
@@ -229,8 +229,12 @@ public struct HTTPTransport: Sendable {
                 return response
             case .failure(let error):
                 await gate.leave(ticket, .neutral)
-                reachability.failed(Self.describe(error))
                 let sent = Self.mayHaveBeenSent(error)
+                if sent {
+                    reachability.reached()
+                } else {
+                    reachability.unreachable(Self.describe(error), now: retry.now())
+                }
                 if sent && !request.idempotent {
                     throw ProviderError(
                         .outcomeUnknown,
@@ -323,47 +327,53 @@ extension HTTPTransport {
     }
 }
 
-/// Whether a service still answers, for every call to it. Once nothing has answered for `downAfter`
-/// while calls keep failing to connect or losing their connection, the service counts as down, and the
-/// calls not yet sent fail at once (not sent: a definite refusal, as a refused connection is) instead of
-/// each retrying for seconds on its own: an apply of 1,000 bots against a service that went away mid-run
-/// took 17 minutes of backoff at parallelism 8 to fail; it now ends about `downAfter` after the last answer.
-/// Any answer, an error status included, makes it reachable again.
+/// Whether a service still answers, for every call to it. Once calls have failed to connect at all
+/// (refused, unreachable, timed out: never sent), 3 or more in a row and for `downAfter` since the
+/// first of them, with no answer in between, the service counts as down, and the calls not yet sent fail
+/// at once (not sent: a definite refusal, as a refused connection is) instead of each retrying for
+/// seconds on its own: an apply of 1,000 bots against a service that went away mid-run took 17 minutes
+/// of backoff at parallelism 8 to fail; it now ends about `downAfter` after the service went.
+/// Any answer (an error status included), or a call that got as far as being sent, starts over: a
+/// slow service that drops connections is alive, and time spent waiting (a prompt, a 429's pause)
+/// before the first failure does not count.
 final class Reachability: @unchecked Sendable {
     // @unchecked: every stored property is read and written only while holding `lock`.
     private let lock = NSLock()
-    private var lastAnswer: ContinuousClock.Instant
+    private var failingSince: ContinuousClock.Instant?
     private var failures = 0
     private var lastError = ""
-    /// How long without an answer, with `failuresWhenDown` failures in a row, makes a service down.
-    static let downAfter: Duration = .seconds(10)
+    /// How long calls must have kept failing to connect, `failuresWhenDown` or more in a row, for the
+    /// service to count as down: longer than a rolling restart, far shorter than every call's own backoff.
+    static let downAfter: Duration = .seconds(30)
     static let failuresWhenDown = 3
 
-    init(since now: ContinuousClock.Instant) {
-        lastAnswer = now
-    }
+    init() {}
 
-    func answered(now: ContinuousClock.Instant) {
+    /// An answer came, or a call was sent (its connection was made): the service is there.
+    func reached() {
         lock.lock()
         defer { lock.unlock() }
-        lastAnswer = max(lastAnswer, now)
+        failingSince = nil
         failures = 0
     }
 
-    func failed(_ error: String) {
+    /// A call could not connect.
+    func unreachable(_ error: String, now: ContinuousClock.Instant) {
         lock.lock()
         defer { lock.unlock() }
+        if failingSince == nil { failingSince = now }
         failures += 1
         lastError = error
     }
 
-    /// How long the service has not answered, and the last failure, when it counts as down.
+    /// How long calls have failed to connect, and the last failure, when the service counts as down.
     func down(now: ContinuousClock.Instant) -> (since: Duration, error: String)? {
         lock.lock()
         defer { lock.unlock() }
-        let silent = now - lastAnswer
-        guard failures >= Self.failuresWhenDown, silent >= Self.downAfter else { return nil }
-        return (silent, lastError)
+        guard let failingSince, failures >= Self.failuresWhenDown, now - failingSince >= Self.downAfter else {
+            return nil
+        }
+        return (now - failingSince, lastError)
     }
 }
 
