@@ -13,10 +13,10 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public init(_ severity: Severity, _ message: String, at location: SourceLocation?) {
         self.severity = severity
         // A message may quote what it was given: never a private key (a key file passed as configuration).
-        self.message = Secret.redactingKeys(message, longRuns: true)
+        self.message = Secret.redactingKeys(message)
         self.location = location.map { location in
             var location = location
-            location.file = Secret.redactingKeys(location.file, longRuns: true)
+            location.file = Secret.redactingKeys(location.file)
             return location
         }
     }
