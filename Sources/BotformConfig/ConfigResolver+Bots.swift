@@ -199,7 +199,7 @@ extension ConfigResolver {
             switch declaration.name {
             case "sealed":
                 guard let path = reader.nonEmptyString(declaration.value, "\"sealed\"") else { continue }
-                guard !Secret.namesPrivateKey(path), Secret.longestAlphanumericRun(path) < 40 else {
+                guard !Secret.mayHoldKeyMaterial(path) else {
                     reader.error(
                         "\"sealed\" looks like a private key, not a file name; it is not repeated here. Name the sealed file (secrets.sealed.yaml)",
                         at: declaration.value)

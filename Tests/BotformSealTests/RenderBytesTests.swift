@@ -97,12 +97,12 @@ struct RenderBytesTests {
         }
     }
 
-    @Test("a file large enough to render in halves writes each entry as a file of that entry alone does")
+    @Test("a file of 519 entries writes each entry as a file of that entry alone does")
     func halves() throws {
         let keys = (0..<3).map { _ in AgeIdentity().recipient }
         let base = Date(timeIntervalSince1970: 1_796_000_000)
         var entries: [SealedEntry] = []
-        for index in 0..<(SealedFile.splitRenderAt * 2 + 7) {
+        for index in 0..<519 {
             var entry = SealedEntry(
                 provider: index % 3 == 0 ? "prod" : "staging eu", bot: "bot-\(index)", id: "id-\(index)",
                 origin: index % 5 == 0 ? .adopted : .issued, issuedAt: base.addingTimeInterval(Double(index)),
@@ -115,7 +115,7 @@ struct RenderBytesTests {
             entries.append(entry)
         }
         let file = SealedFile(recipients: [keys[0]], entries: entries)
-        #expect(file.entries.count >= SealedFile.splitRenderAt)
+        #expect(file.entries.count == 519)
         let whole = String(decoding: file.renderBytes(), as: UTF8.self)
         let body = try #require(whole.range(of: "\nentries:\n")).upperBound
         var expected = ""
@@ -130,7 +130,7 @@ struct RenderBytesTests {
     @Test("entries rendered ahead are used only while unchanged: the file is the same bytes either way")
     func prerendered() {
         let key = AgeIdentity().recipient
-        let entries = (0..<(SealedFile.splitRenderAt + 44)).map { index in
+        let entries = (0..<300).map { index in
             SealedEntry(
                 provider: "prod", bot: "bot-\(index)", id: "id-\(index)", origin: .issued, issuedAt: nil,
                 permissionsSHA256: nil, sealedTo: [key], secret: "armored \(index)\n")
@@ -146,7 +146,7 @@ struct RenderBytesTests {
         let plain = file.renderBytes()
         #expect(file.renderBytes(prerendered: ahead) == plain)
         #expect(String(decoding: plain, as: UTF8.self).contains("id: changed"))
-        // A small file (rendered in one piece) the same.
+        // A small file the same.
         let small = SealedFile(recipients: [key], entries: Array(entries.prefix(3)))
         #expect(small.renderBytes(prerendered: ahead) == small.renderBytes())
     }

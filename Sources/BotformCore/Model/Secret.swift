@@ -28,6 +28,12 @@ extension Secret {
         return upper.contains("AGE-SECRET-KEY") || upper.contains("AGE-PLUGIN-")
     }
 
+    /// Whether text may hold key material: it names a private key, or has a run of 40 or more letters
+    /// and digits (a key's data part, a token), which paths and names never have.
+    public static func mayHoldKeyMaterial(_ text: String) -> Bool {
+        namesPrivateKey(text) || longestAlphanumericRun(text) >= 40
+    }
+
     /// The longest run of ASCII letters and digits in text: keys and tokens have long ones, paths and
     /// names do not.
     public static func longestAlphanumericRun(_ text: String) -> Int {

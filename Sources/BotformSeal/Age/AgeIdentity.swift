@@ -137,7 +137,7 @@ public struct AgeIdentity: Sendable, CustomStringConvertible {
     /// Whether text may hold (part of) a private key, so that a message must not quote it: it names an age
     /// secret or plugin key, or has a run of 40 or more letters and digits, as a mangled key would.
     public static func mayHoldKeyMaterial(_ text: String) -> Bool {
-        Secret.namesPrivateKey(text) || Secret.longestAlphanumericRun(text) >= 40
+        Secret.mayHoldKeyMaterial(text)
     }
 
     /// The identity file `botform keygen` writes, like age-keygen's.

@@ -99,33 +99,14 @@ public struct SealedFile: Sendable, Equatable {
             return out
         }
         put("entries:")
-        let sorted = entries.values.map { ($0.address, $0) }.sorted { $0.0 < $1.0 }
-        // Entries render independently: a large file is rendered in two halves at once (apply's fold at
-        // the end of a run waits for it; 1,000 entries take several milliseconds).
-        @Sendable func emit(_ address: String, _ entry: SealedEntry, into out: inout [UInt8], memo: inout RenderMemo) {
+        var memo = RenderMemo()
+        for (address, entry) in entries.values.map({ ($0.address, $0) }).sorted(by: { $0.0 < $1.0 }) {
             if let ahead = prerendered[address], ahead.entry == entry {
                 out += ahead.bytes
             } else {
                 Self.render(address, entry, into: &out, memo: &memo)
             }
         }
-        guard sorted.count >= Self.splitRenderAt else {
-            var memo = RenderMemo()
-            for (address, entry) in sorted { emit(address, entry, into: &out, memo: &memo) }
-            return out
-        }
-        let half = sorted.count / 2
-        let parts = [RenderedPart(), RenderedPart()]
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            var bytes: [UInt8] = []
-            let range = part == 0 ? 0..<half : half..<sorted.count
-            bytes.reserveCapacity(range.count * 900)
-            var memo = RenderMemo()
-            for (address, entry) in sorted[range] { emit(address, entry, into: &bytes, memo: &memo) }
-            parts[part].bytes = bytes
-        }
-        out += parts[0].bytes
-        out += parts[1].bytes
         return out
     }
 
@@ -144,14 +125,6 @@ public struct SealedFile: Sendable, Equatable {
             self.bytes = bytes
         }
     }
-
-    /// One half's bytes, written by the one iteration that renders it and read after both are done.
-    private final class RenderedPart: @unchecked Sendable {
-        var bytes: [UInt8] = []
-    }
-
-    /// From this many entries on, `renderBytes` renders two halves at once.
-    static let splitRenderAt = 256
 
     /// Scalars and recipient texts rendered once per render, not once per entry.
     private struct RenderMemo {
